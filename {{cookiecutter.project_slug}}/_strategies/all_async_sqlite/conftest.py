@@ -1,0 +1,77 @@
+"""Database-testing strategy: all async, on SQLite.
+
+Fixtures and the app under test share one async engine: an in-memory SQLite database
+(aiosqlite), one per test run and per xdist worker, so nothing is written to disk. Tests
+are `async def` and reach the app through httpx's ASGITransport, in the same event loop
+as the fixtures. Fixtures and requests commit for real; after each test every table is
+emptied in one short transaction.
+"""
+
+import httpx2
+import pytest
+from sqlalchemy import create_engine, event
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from app.database import Base, get_db, session_factory
+from app.main import app
+from tests.migrations import upgrade
+
+
+def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@pytest.fixture(scope="session")
+async def engine():
+    # StaticPool: a single connection, which is what keeps an in-memory database alive.
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    event.listen(engine.sync_engine, "connect", _enforce_foreign_keys)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sessionmaker(engine):
+    """Sessions on the shared engine; the tables are emptied after the test."""
+    yield session_factory(engine)
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def test_db(sessionmaker):
+    """The fixtures' session."""
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def client(sessionmaker):
+    """The app under test, with a session of its own per request on the shared engine."""
+
+    async def get_test_db():
+        async with sessionmaker() as session:
+            yield session
+
+    app.dependency_overrides[get_db] = get_test_db
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+    del app.dependency_overrides[get_db]
+
+
+@pytest.fixture(scope="session")
+def migrated_engine():
+    """A separate in-memory database built by the migrations alone (see test_migrations)."""
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    event.listen(engine, "connect", _enforce_foreign_keys)
+    with engine.begin() as connection:
+        upgrade(connection)
+    yield engine
+    engine.dispose()

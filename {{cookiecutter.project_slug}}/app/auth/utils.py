@@ -1,0 +1,48 @@
+"""Password hashing (Argon2 through pwdlib) and JWT access tokens (PyJWT)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+
+from app.config import Settings, get_settings
+
+ALGORITHM = "HS256"  # fixed: never taken from the token's own header
+_password_hash = PasswordHash.recommended()
+# Verified against when the email is unknown, so that both cases take as long.
+_DUMMY_HASH = _password_hash.hash("not-a-real-password")
+
+
+def get_password_hash(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, hashed_password: str | None) -> bool:
+    """Constant-time check; costs a full hash even when there is no user."""
+    return _password_hash.verify(password, hashed_password or _DUMMY_HASH) and bool(hashed_password)
+
+
+def create_access_token(
+    user_id: uuid.UUID, settings: Settings | None = None, expires_in: timedelta | None = None
+) -> str:
+    settings = settings or get_settings()
+    now = datetime.now(UTC)
+    expires_in = expires_in or timedelta(minutes=settings.access_token_expire_minutes)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + expires_in}
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, settings: Settings | None = None) -> uuid.UUID:
+    """Return the user id in a valid token; raise `jwt.InvalidTokenError` otherwise."""
+    settings = settings or get_settings()
+    claims = jwt.decode(
+        token,
+        settings.secret_key.get_secret_value(),
+        algorithms=[ALGORITHM],
+        options={"require": ["exp", "iat", "sub"]},
+    )
+    try:
+        return uuid.UUID(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise jwt.InvalidTokenError("malformed subject") from exc

@@ -1,0 +1,41 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy import func, select
+
+from app.auth.dependencies import CurrentUser
+from app.auth.utils import create_access_token, verify_password
+from app.config import get_settings
+from app.database import DbSession
+from app.models.db_models import User
+from app.models.schemas import LoginRequest, Token, UserRead
+from app.ratelimit import RateLimit
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+login_rate_limit = RateLimit("login", get_settings().login_rate_limit)
+
+
+@router.post(
+    "/login",
+    responses={
+        401: {"description": "Wrong email or password"},
+        429: {"description": "Too many attempts"},
+    },
+)
+async def login(
+    body: LoginRequest, db: DbSession, _: Annotated[None, Depends(login_rate_limit)]
+) -> Token:
+    user = await db.scalar(select(User).where(func.lower(User.email) == body.email.lower()))
+    password_ok = verify_password(body.password, user.hashed_password if user else None)
+    if user is None or not password_ok or not user.is_active:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Incorrect email or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Token(access_token=create_access_token(user.id))
+
+
+@router.get("/me", responses={401: {"description": "Not authenticated"}})
+async def read_me(user: CurrentUser) -> UserRead:
+    return UserRead.model_validate(user)

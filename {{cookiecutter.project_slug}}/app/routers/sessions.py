@@ -1,0 +1,89 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
+
+from app.auth.dependencies import CurrentUser
+from app.database import DbSession
+from app.models.db_models import Patient, Session
+from app.models.schemas import (
+    STATUS_TRANSITIONS,
+    Page,
+    SessionCreate,
+    SessionRead,
+    SessionStatus,
+    SessionUpdate,
+)
+from app.routers.common import CONFLICT, NOT_FOUND, get_owned
+
+router = APIRouter(tags=["sessions"])
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
+async def create_session(body: SessionCreate, db: DbSession, user: CurrentUser) -> SessionRead:
+    await get_owned(db, Patient, body.patient_id, user)
+    session = Session(**body.model_dump(), therapist_id=user.id)
+    db.add(session)
+    await db.commit()
+    return SessionRead.model_validate(session)
+
+
+@router.get("/sessions")
+async def list_sessions(
+    db: DbSession,
+    user: CurrentUser,
+    page: Annotated[Page, Query()],
+    status_: Annotated[SessionStatus | None, Query(alias="status")] = None,
+) -> list[SessionRead]:
+    query = select(Session).where(Session.therapist_id == user.id)
+    if status_ is not None:
+        query = query.where(Session.status == status_)
+    return await _page(db, query, page)
+
+
+@router.get("/patients/{patient_id}/sessions", responses=NOT_FOUND)
+async def list_patient_sessions(
+    patient_id: uuid.UUID, db: DbSession, user: CurrentUser, page: Annotated[Page, Query()]
+) -> list[SessionRead]:
+    patient = await get_owned(db, Patient, patient_id, user)
+    return await _page(db, select(Session).where(Session.patient_id == patient.id), page)
+
+
+@router.get("/sessions/{session_id}", responses=NOT_FOUND)
+async def read_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> SessionRead:
+    return SessionRead.model_validate(await get_owned(db, Session, session_id, user))
+
+
+@router.patch("/sessions/{session_id}", responses=NOT_FOUND | CONFLICT)
+async def update_session(
+    session_id: uuid.UUID, body: SessionUpdate, db: DbSession, user: CurrentUser
+) -> SessionRead:
+    session = await get_owned(db, Session, session_id, user)
+    changes = body.model_dump(exclude_unset=True)
+    new_status = changes.get("status")
+    moving = new_status is not None and new_status != session.status
+    if moving and new_status not in STATUS_TRANSITIONS[session.status]:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"A {session.status.value} session cannot become {new_status.value}",
+        )
+    for field, value in changes.items():
+        if value is None and field in {"session_date", "status"}:
+            continue  # required columns: null means "leave as it is"
+        setattr(session, field, value)
+    await db.commit()
+    return SessionRead.model_validate(session)
+
+
+@router.delete(
+    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND
+)
+async def delete_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> None:
+    await db.delete(await get_owned(db, Session, session_id, user))
+    await db.commit()
+
+
+async def _page(db: DbSession, query, page: Page) -> list[SessionRead]:
+    query = query.order_by(Session.session_date, Session.id).limit(page.limit).offset(page.offset)
+    return [SessionRead.model_validate(row) for row in await db.scalars(query)]

@@ -1,0 +1,113 @@
+"""Rows the API tests start from, built the way the seed's fixtures build them.
+
+`test_db` (the fixtures' database session) and `client` (the HTTP client of the app under
+test) come from `tests/conftest.py`: they are what the database-testing strategy decides.
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from app.auth.utils import create_access_token, get_password_hash
+from app.models.db_models import Patient, Session, User
+from app.models.schemas import UserRole
+from app.routers.auth import login_rate_limit
+
+PASSWORD = "testpass123"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    # Argon2 is slow on purpose: hash the shared test password once per run.
+    return get_password_hash(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    login_rate_limit.reset()
+
+
+async def add_row(test_db, row):
+    test_db.add(row)
+    await test_db.commit()
+    await test_db.refresh(row)
+    return row
+
+
+def make_user(
+    password_hash: str, email: str, full_name: str = "Test Therapist", is_active: bool = True
+) -> User:
+    return User(
+        id=uuid.uuid4(),
+        email=email,
+        hashed_password=password_hash,
+        full_name=full_name,
+        role=UserRole.therapist,
+        is_active=is_active,
+    )
+
+
+def make_patient(therapist_id: uuid.UUID, **fields) -> Patient:
+    values = {"name": "Test Patient", "email": "patient@test.com", "phone": "+1234567890"}
+    return Patient(id=uuid.uuid4(), therapist_id=therapist_id, **(values | fields))
+
+
+def make_session(patient: Patient, **fields) -> Session:
+    values = {
+        "session_date": datetime.now(UTC),
+        "status": "pending",
+        "transcript_text": "Sample transcript",
+    }
+    return Session(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        therapist_id=patient.therapist_id,
+        **(values | fields),
+    )
+
+
+def bearer(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_access_token(user.id)}"}
+
+
+@pytest.fixture
+async def therapist_user(test_db, password_hash):
+    return await add_row(test_db, make_user(password_hash, "therapist@test.com"))
+
+
+@pytest.fixture
+async def test_patient(test_db, therapist_user):
+    return await add_row(test_db, make_patient(therapist_user.id))
+
+
+@pytest.fixture
+async def test_session(test_db, test_patient):
+    return await add_row(test_db, make_session(test_patient))
+
+
+@pytest.fixture
+def auth_headers(therapist_user):
+    return bearer(therapist_user)
+
+
+# A second therapist, whose rows the first must never reach.
+@pytest.fixture
+async def other_therapist(test_db, password_hash):
+    user = make_user(password_hash, "other@test.com", full_name="Other Therapist")
+    return await add_row(test_db, user)
+
+
+@pytest.fixture
+async def other_patient(test_db, other_therapist):
+    return await add_row(test_db, make_patient(other_therapist.id, name="Other Patient"))
+
+
+@pytest.fixture
+async def other_session(test_db, other_patient):
+    return await add_row(test_db, make_session(other_patient))
+
+
+@pytest.fixture
+def other_auth_headers(other_therapist):
+    return bearer(other_therapist)

@@ -1,0 +1,125 @@
+"""Login, tokens and the rate limit: what a hostile client tries first."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from app.auth.utils import ALGORITHM, create_access_token
+from app.config import get_settings
+from app.routers.auth import login_rate_limit
+from tests.routers.conftest import PASSWORD, add_row, make_user
+
+LOGIN = {"email": "therapist@test.com", "password": PASSWORD}
+
+
+def token_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signed(claims: dict, key: str | None = None, algorithm: str = ALGORITHM) -> str:
+    key = key if key is not None else get_settings().secret_key.get_secret_value()
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+async def test_login_returns_a_token_that_works(client, therapist_user):
+    response = await client.post("/auth/login", json=LOGIN)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    me = await client.get("/auth/me", headers=token_headers(body["access_token"]))
+    assert me.status_code == 200
+    assert me.json()["email"] == "therapist@test.com"
+    assert "hashed_password" not in me.json()
+
+
+async def test_login_ignores_email_case(client, therapist_user):
+    response = await client.post("/auth/login", json=LOGIN | {"email": "Therapist@Test.com"})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"password": "wrong-password"},
+        {"email": "nobody@test.com"},
+    ],
+)
+async def test_login_with_bad_credentials_is_401(client, therapist_user, credentials):
+    response = await client.post("/auth/login", json=LOGIN | credentials)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect email or password"}
+
+
+async def test_inactive_user_cannot_log_in(client, test_db, password_hash):
+    await add_row(test_db, make_user(password_hash, "therapist@test.com", is_active=False))
+
+    response = await client.post("/auth/login", json=LOGIN)
+
+    assert response.status_code == 401
+
+
+async def test_inactive_user_token_stops_working(client, test_db, therapist_user, auth_headers):
+    therapist_user.is_active = False
+    await test_db.commit()
+
+    response = await client.get("/auth/me", headers=auth_headers)
+
+    assert response.status_code == 401
+
+
+def _claims(user_id: uuid.UUID, **overrides) -> dict:
+    now = datetime.now(UTC)
+    return {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=5)} | overrides
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(
+            lambda user: create_access_token(user.id, expires_in=timedelta(seconds=-1)),
+            id="expired",
+        ),
+        pytest.param(lambda user: create_access_token(user.id)[:-4] + "AAAA", id="tampered"),
+        pytest.param(lambda user: signed(_claims(user.id), key="x" * 32), id="wrong-secret"),
+        pytest.param(
+            lambda user: signed(_claims(user.id), key="", algorithm="none"), id="alg-none"
+        ),
+        pytest.param(
+            lambda user: signed(_claims(user.id), algorithm="HS512"), id="other-algorithm"
+        ),
+        pytest.param(
+            lambda user: signed({"sub": str(user.id), "iat": datetime.now(UTC)}), id="no-expiry"
+        ),
+        pytest.param(lambda user: signed(_claims(user.id, sub="admin")), id="bad-subject"),
+        pytest.param(lambda user: signed(_claims(uuid.uuid4())), id="unknown-user"),
+        pytest.param(lambda user: "not.a.token", id="garbage"),
+    ],
+)
+async def test_bad_tokens_are_401(client, therapist_user, make_token):
+    response = await client.get("/auth/me", headers=token_headers(make_token(therapist_user)))
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_missing_token_is_401(client):
+    response = await client.get("/auth/me")
+
+    assert response.status_code == 401
+
+
+async def test_login_is_rate_limited_per_client(client, therapist_user):
+    allowed = login_rate_limit.rate.amount
+    wrong = LOGIN | {"password": "wrong-password"}
+
+    statuses = [(await client.post("/auth/login", json=wrong)).status_code for _ in range(allowed)]
+    blocked = await client.post("/auth/login", json=LOGIN)
+
+    assert statuses == [401] * allowed
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0

@@ -1,0 +1,73 @@
+"""Bake projects and give each its own installed virtualenv: shared by tests and benchmarks."""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CACHE = TEMPLATE / ".cache"
+STRATEGIES = ("postgres_testcontainer", "all_async_sqlite", "shared_session")
+
+
+def installed_python(project: Path) -> Path:
+    """A virtualenv with the project's `pip install -r requirements-dev.txt` done.
+
+    Keyed by the requirements' content and this Python, and kept in .cache/ so that
+    later runs reuse it; a lock keeps parallel runs from building the same one twice.
+    """
+    requirements = b"".join(
+        (project / name).read_bytes() for name in ("requirements.txt", "requirements-dev.txt")
+    )
+    key = hashlib.sha256(requirements + sys.version.encode()).hexdigest()[:16]
+    env_dir = CACHE / f"venv-{key}"
+    python = env_dir / "bin" / "python"
+    CACHE.mkdir(exist_ok=True)
+    with open(CACHE / f"venv-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (env_dir / ".complete").exists():
+            shutil.rmtree(env_dir, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "-r", "requirements-dev.txt"],
+                cwd=project,
+                check=True,
+            )
+            (env_dir / ".complete").touch()
+    return python
+
+
+@dataclass
+class Project:
+    """A baked project and the Python of its virtualenv."""
+
+    path: Path
+    python: Path
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600):
+        """Run `python -m <args>` in the project; returns the CompletedProcess."""
+        return subprocess.run(
+            [str(self.python), "-m", *args],
+            cwd=self.path,
+            env=clean_env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def pytest(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600):
+        return self.run("pytest", "-p", "no:cacheprovider", *args, env=env, timeout=timeout)
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the settings that would leak into a project."""
+    env = {k: v for k, v in os.environ.items() if k not in LEAKY}
+    env.update(extra or {})
+    return env
+
+
+LEAKY = {"TEST_DATABASE_URL", "DATABASE_URL", "SECRET_KEY", "PYTHONPATH", "VIRTUAL_ENV"}

@@ -1,0 +1,30 @@
+"""Fixtures for testing the template: baked projects, their virtualenvs, a PostgreSQL server."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.baking import STRATEGIES, Project, installed_python
+from tests.postgres import throwaway_server
+
+
+def bake(cookies, **answers) -> Path:
+    """Bake with these answers; fail the test unless it worked."""
+    result = cookies.bake(extra_context=answers)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    return result.project_path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """One PostgreSQL server for the whole template test run."""
+    with throwaway_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=STRATEGIES)
+def project(request, cookies_session) -> Project:
+    """Each strategy baked once, with its requirements-dev.txt installed."""
+    path = bake(cookies_session, db_strategy=request.param)
+    return Project(path, installed_python(path))

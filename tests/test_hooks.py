@@ -1,0 +1,121 @@
+"""The hooks: bad answers stop the bake cleanly, hostile answers stay data."""
+
+import ast
+import json
+import re
+import tomllib
+import pytest
+
+from tests.baking import TEMPLATE
+from tests.conftest import bake
+from tests.test_bake import ruff
+
+HOOKS = TEMPLATE / "hooks"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("project_slug", "Has Spaces"),
+        ("project_slug", "under_score"),
+        ("project_slug", "-leading-dash"),
+        ("project_slug", "double--dash"),
+        ("project_slug", "9starts-with-digit"),
+        ("project_slug", "Upper-Case"),
+        ("author_email", "not-an-email"),
+        ("author_email", "two@@example.com"),
+        ("author_email", "spaces in@example.com"),
+        ("project_name", " leading space"),
+        ("project_name", "line\nbreak"),
+    ],
+)
+def test_bad_answer_fails_with_one_line_and_leaves_nothing(
+    cookies, capfd, tmp_path, field, value
+):
+    result = cookies.bake(extra_context={field: value})
+
+    assert result.exit_code != 0
+    assert result.project_path is None
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"ERROR: {field} ")
+    # pytest-cookies bakes into tmp_path/cookies/bakeNN: those folders stay empty.
+    assert [path for path in (tmp_path / "cookies").rglob("*") if not path.is_dir()] == []
+    assert [path.name for path in (tmp_path / "cookies").glob("*/*")] == []
+
+
+PAYLOAD = "x'''\"\"\"); import pathlib; pathlib.Path('{marker}').touch(); #"
+
+
+def test_hostile_answers_are_data_not_code(cookies, tmp_path):
+    marker = tmp_path / "pwned"
+    name = PAYLOAD.format(marker=marker)
+    # (cookiecutter itself renders `{{ }}` in answers, so none here)
+    description = 'Quotes " \' and back\\slashes \\n \\u0041 </script> $(id)'
+    author = 'O\'Brien "the \\ author"'
+
+    project = bake(
+        cookies,
+        project_name=name[:100],
+        project_slug="safe-project",
+        description=description,
+        author_name=author,
+    )
+
+    assert not marker.exists()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == description
+    assert pyproject["project"]["authors"][0]["name"] == author
+    title = next(
+        keyword.value.value
+        for node in ast.walk(ast.parse((project / "app/main.py").read_text()))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "title"
+    )
+    assert title == name[:100]
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert answers["description"] == description
+    for args in (["check"], ["format", "--check"]):
+        lint = ruff(project, *args)
+        assert lint.returncode == 0, lint.stdout
+
+
+def test_each_bake_gets_its_own_secret_key(cookies):
+    keys = []
+    for slug in ("first", "second"):
+        project = bake(cookies, project_slug=slug)
+        env = (project / ".env").read_text()
+        keys.append(re.search(r"^SECRET_KEY=(\S+)$", env, re.MULTILINE).group(1))
+        assert ".env" in (project / ".gitignore").read_text().splitlines()
+
+    assert keys[0] != keys[1]
+    assert all(len(key) >= 48 for key in keys)
+
+
+def test_answers_are_recorded_for_later_updates(cookies):
+    project = bake(cookies, db_strategy="shared_session", ci="gitlab")
+
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+
+    assert answers["db_strategy"] == "shared_session"
+    assert answers["ci"] == "gitlab"
+    assert not any(key.startswith("_") for key in answers)
+
+
+def test_hooks_use_only_the_standard_library_and_no_subprocess():
+    allowed = {"io", "json", "re", "secrets", "shutil", "sys", "tokenize", "tomllib", "pathlib"}
+    for hook in HOOKS.glob("*.py"):
+        tree = ast.parse(hook.read_text())
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in (node.names if isinstance(node, ast.Import) else [node])
+            for alias in ([alias] if isinstance(node, ast.Import) else [])
+        } | {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert imported <= allowed, f"{hook.name} imports {imported - allowed}"

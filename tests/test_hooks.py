@@ -27,6 +27,8 @@ HOOKS = TEMPLATE / "hooks"
         ("author_email", "spaces in@example.com"),
         ("project_name", " leading space"),
         ("project_name", "line\nbreak"),
+        ("project_name", 'say "hi"'),  # would need escaping in app/main.py
+        ("project_name", "back\\slash"),
     ],
 )
 def test_bad_answer_fails_with_one_line_and_leaves_nothing(
@@ -44,7 +46,7 @@ def test_bad_answer_fails_with_one_line_and_leaves_nothing(
     assert [path.name for path in (tmp_path / "cookies").glob("*/*")] == []
 
 
-PAYLOAD = "x'''\"\"\"); import pathlib; pathlib.Path('{marker}').touch(); #"
+PAYLOAD = "x'''); import pathlib; pathlib.Path('{marker}').touch(); #"
 
 
 def test_hostile_answers_are_data_not_code(cookies, tmp_path):

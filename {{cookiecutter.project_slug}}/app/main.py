@@ -23,7 +23,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     get_settings()  # fail at start-up, not at the first request, on bad settings
-    app = FastAPI(title={{ cookiecutter.project_name | tojson }}, lifespan=lifespan)
+    app = FastAPI(
+        title={{ cookiecutter.project_name | tojson }},
+        lifespan=lifespan,
+    )
     app.include_router(auth.router)
     app.include_router(patients.router)
     app.include_router(sessions.router)

@@ -18,7 +18,7 @@ ANSWERS = json.loads(
 RULES = {
     "project_name": (
         r'(?=\S)[^\x00-\x1f\x7f"\\]{1,100}',
-        "1 to 100 printable characters other than \" and \\, not starting with a space",
+        '1 to 100 printable characters other than " and \\, not starting with a space',
     ),
     "project_slug": (
         r"[a-z][a-z0-9]*(-[a-z0-9]+)*",

@@ -112,9 +112,7 @@ def test_combination(cookies, strategy, ci, python, postgres):
     ],
 )
 def test_ci_files_match_their_schema(cookies, ci, schema, extra):
-    files = [
-        bake(cookies, db_strategy=strategy, ci=ci) / CI_FILES[ci] for strategy in STRATEGIES
-    ]
+    files = [bake(cookies, db_strategy=strategy, ci=ci) / CI_FILES[ci] for strategy in STRATEGIES]
     if ci == "github":
         files += [path.parent.parent / "dependabot.yml" for path in files]
         files, dependabot = files[:3], files[3:]

@@ -4,6 +4,7 @@ import ast
 import json
 import re
 import tomllib
+
 import pytest
 
 from tests.baking import TEMPLATE
@@ -31,9 +32,7 @@ HOOKS = TEMPLATE / "hooks"
         ("project_name", "back\\slash"),
     ],
 )
-def test_bad_answer_fails_with_one_line_and_leaves_nothing(
-    cookies, capfd, tmp_path, field, value
-):
+def test_bad_answer_fails_with_one_line_and_leaves_nothing(cookies, capfd, tmp_path, field, value):
     result = cookies.bake(extra_context={field: value})
 
     assert result.exit_code != 0
@@ -53,7 +52,7 @@ def test_hostile_answers_are_data_not_code(cookies, tmp_path):
     marker = tmp_path / "pwned"
     name = PAYLOAD.format(marker=marker)
     # (cookiecutter itself renders `{{ }}` in answers, so none here)
-    description = 'Quotes " \' and back\\slashes \\n \\u0041 </script> $(id)'
+    description = "Quotes \" ' and back\\slashes \\n \\u0041 </script> $(id)"
     author = 'O\'Brien "the \\ author"'
 
     project = bake(

@@ -1,0 +1,108 @@
+"""Each strategy's generated project runs its own test suite for real, and holds up:
+random order, parallel workers, migrations drift, strict warnings, leftovers.
+
+PostgreSQL-only checks (killed runs, the server's own data, no Docker) are in
+test_postgres_strategy.py.
+"""
+
+import re
+import shutil
+
+import psycopg
+import pytest
+
+MIN_TESTS = 36
+
+
+def passed(output: str) -> int:
+    match = re.search(r"(\d+) passed", output)
+    return int(match.group(1)) if match else 0
+
+
+@pytest.fixture(scope="session")
+def env(project, postgres_url):
+    """What the project's pytest needs: a server URL for the PostgreSQL strategy."""
+    return {"TEST_DATABASE_URL": postgres_url} if is_postgres(project) else {}
+
+
+def is_postgres(project) -> bool:
+    return "testcontainers" in (project.path / "requirements-dev.txt").read_text()
+
+
+def throwaway_databases(postgres_url: str) -> list[str]:
+    with psycopg.connect(postgres_url) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%'"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def assert_green(result, minimum: int = MIN_TESTS) -> int:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    count = passed(output)
+    assert count >= minimum, output[-2000:]
+    assert not re.search(r"\d+ (skipped|xfailed|error)", output), output[-2000:]
+    return count
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_suite_passes_in_random_order(project, env, seed):
+    result = project.pytest("-p", "randomly", f"--randomly-seed={seed}", "-v", env=env)
+
+    assert_green(result)
+    order = re.findall(r"^(tests/\S+::\S+) PASSED", result.stdout, re.MULTILINE)
+    assert order != sorted(order)  # really shuffled
+
+
+def test_suite_passes_on_two_workers(project, env):
+    assert_green(project.pytest("-n", "2", env=env))
+
+
+def test_sessions_module_passes_with_coverage(project, env):
+    result = project.pytest(
+        "tests/routers/test_sessions.py",
+        "--cov=app.routers.sessions",
+        "--cov-report=term",
+        "--cov-fail-under=70",
+        env=env,
+    )
+
+    assert_green(result, minimum=35)
+
+
+def test_nothing_left_behind(project, env, postgres_url):
+    assert_green(project.pytest("-n", "2", env=env))
+
+    leftovers = [p for pattern in ("*.db", "*.sqlite*") for p in project.path.rglob(pattern)]
+    assert leftovers == []
+    assert throwaway_databases(postgres_url) == []
+
+
+def test_drift_test_fails_when_a_model_changes_without_migration(project, env, tmp_path):
+    copy = shutil.copytree(project.path, tmp_path / "drifted")
+    models = copy / "app/models/db_models.py"
+    source = models.read_text()
+    column = "    phone: Mapped[str | None] = mapped_column(String(20))\n"
+    assert column in source
+    models.write_text(source.replace(column, column + "    notes: Mapped[str | None]\n"))
+
+    drifted = type(project)(copy, project.python).pytest(
+        "tests/test_migrations.py", "-p", "no:randomly", env=env
+    )
+
+    assert drifted.returncode == 1, drifted.stdout[-3000:]
+    assert "models and migrations disagree" in drifted.stdout
+    assert "add_column" in drifted.stdout and "notes" in drifted.stdout
+
+
+def test_a_warning_fails_the_suite(project, env, tmp_path):
+    copy = shutil.copytree(project.path, tmp_path / "warns")
+    (copy / "tests/test_warns.py").write_text(
+        "import warnings\n\n\ndef test_warns():\n    warnings.warn('deprecated', DeprecationWarning)\n"
+    )
+
+    result = type(project)(copy, project.python).pytest("tests/test_warns.py", env=env)
+
+    assert result.returncode == 1
+    assert "DeprecationWarning: deprecated" in result.stdout

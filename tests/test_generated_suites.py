@@ -99,7 +99,9 @@ def test_drift_test_fails_when_a_model_changes_without_migration(project, env, t
 def test_a_warning_fails_the_suite(project, env, tmp_path):
     copy = shutil.copytree(project.path, tmp_path / "warns")
     (copy / "tests/test_warns.py").write_text(
-        "import warnings\n\n\ndef test_warns():\n    warnings.warn('deprecated', DeprecationWarning)\n"
+        "import warnings\n\n\n"
+        "def test_warns():\n"
+        "    warnings.warn('deprecated', DeprecationWarning)\n"
     )
 
     result = type(project)(copy, project.python).pytest("tests/test_warns.py", env=env)

@@ -4,8 +4,10 @@ import ast
 import json
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
+from cookiecutter.main import cookiecutter
 
 from tests.baking import TEMPLATE
 from tests.conftest import bake
@@ -94,14 +96,23 @@ def test_each_bake_gets_its_own_secret_key(cookies):
     assert all(len(key) >= 48 for key in keys)
 
 
-def test_answers_are_recorded_for_later_updates(cookies):
+def test_answers_are_recorded_and_replay_to_the_same_project(cookies, tmp_path):
     project = bake(cookies, db_strategy="shared_session", ci="gitlab")
+    replay_file = project / ".cookiecutter.json"
 
-    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    answers = json.loads(replay_file.read_text())["cookiecutter"]
+    rebaked = Path(cookiecutter(str(TEMPLATE), replay=str(replay_file), output_dir=tmp_path))
 
     assert answers["db_strategy"] == "shared_session"
     assert answers["ci"] == "gitlab"
     assert not any(key.startswith("_") for key in answers)
+    differing = [
+        path.relative_to(project)
+        for path in project.rglob("*")
+        if path.is_file() and path.name != ".env"
+        if path.read_bytes() != (rebaked / path.relative_to(project)).read_bytes()
+    ]
+    assert differing == []
 
 
 def test_hooks_use_only_the_standard_library_and_no_subprocess():

@@ -5,11 +5,17 @@ PostgreSQL-only checks (killed runs, the server's own data, no Docker) are in
 test_postgres_strategy.py.
 """
 
+import os
 import re
 import shutil
+import signal
+import subprocess
+import time
 
 import psycopg
 import pytest
+
+from tests.baking import clean_env
 
 MIN_TESTS = 36
 
@@ -108,3 +114,28 @@ def test_a_warning_fails_the_suite(project, env, tmp_path):
 
     assert result.returncode == 1
     assert "DeprecationWarning: deprecated" in result.stdout
+
+
+def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url):
+    run = subprocess.Popen(
+        [str(project.python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],
+        cwd=project.path,
+        env=clean_env(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: kill pytest and its workers
+    )
+    deadline = time.monotonic() + 60
+    while is_postgres(project) and not throwaway_databases(postgres_url):
+        assert time.monotonic() < deadline, "the run never created its databases"
+        time.sleep(0.1)
+    time.sleep(1.5)  # well into the tests
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    stale = throwaway_databases(postgres_url)
+    assert bool(stale) == is_postgres(project)  # a killed run cannot drop its database
+
+    assert_green(project.pytest(env=env))
+
+    assert throwaway_databases(postgres_url) == []
+    assert list(project.path.rglob("*.db")) == []

@@ -1,10 +1,9 @@
 """The PostgreSQL strategy on a real server: what goes wrong on the hundredth run.
 
-Killed runs, concurrent runs, the server's own data, and no server at all.
+Concurrent runs, the server's own data, and no server at all. (Killed runs: see
+test_generated_suites.py.)
 """
 
-import os
-import signal
 import subprocess
 import time
 
@@ -20,36 +19,6 @@ from tests.test_generated_suites import assert_green, throwaway_databases
 def pg_project(cookies_session) -> Project:
     path = bake(cookies_session, db_strategy="postgres_testcontainer")
     return Project(path, installed_python(path))
-
-
-def wait_for(condition, timeout: float = 60, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
-def test_killed_run_is_cleaned_up_by_the_next(pg_project, postgres_url):
-    env = clean_env({"TEST_DATABASE_URL": postgres_url})
-    run = subprocess.Popen(
-        [str(pg_project.python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],
-        cwd=pg_project.path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: kill pytest and its workers
-    )
-    stale = wait_for(lambda: throwaway_databases(postgres_url), message="the run's databases")
-    time.sleep(1)  # let it get into the tests
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
-    assert set(stale) <= set(throwaway_databases(postgres_url))  # left behind, as expected
-
-    assert_green(pg_project.pytest(env={"TEST_DATABASE_URL": postgres_url}))
-
-    assert throwaway_databases(postgres_url) == []
 
 
 def test_concurrent_runs_on_one_server_do_not_collide(pg_project, postgres_url):

@@ -113,13 +113,22 @@ async def test_missing_token_is_401(client):
     assert response.status_code == 401
 
 
+async def test_schema_documents_the_401_of_every_protected_operation(client):
+    response = await client.get("/openapi.json")
+
+    operations = [op for path in response.json()["paths"].values() for op in path.values()]
+    protected = [op for op in operations if op.get("security")]
+    assert protected
+    assert [op["operationId"] for op in protected if "401" not in op["responses"]] == []
+
+
 async def test_login_is_rate_limited_per_client(client, therapist_user):
     allowed = login_rate_limit.rate.amount
     wrong = LOGIN | {"password": "wrong-password"}
 
-    statuses = [(await client.post("/auth/login", json=wrong)).status_code for _ in range(allowed)]
+    refused = [await client.post("/auth/login", json=wrong) for _ in range(allowed)]
     blocked = await client.post("/auth/login", json=LOGIN)
 
-    assert statuses == [401] * allowed
+    assert [response.status_code for response in refused] == [401] * allowed
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0

@@ -9,6 +9,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -43,7 +44,20 @@ def _to_utc(value: datetime) -> datetime:
     # SQLite keeps no offset, so store UTC everywhere; read naive values back as UTC.
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:30-05:00 is in year 10000 in UTC
+        raise ValueError("date and time out of range") from None
+
+
+def _iso_8601(value: object) -> object:
+    # Left to itself, pydantic also reads numbers and strings of digits as Unix timestamps
+    # (0 becomes 1970-01-01): take what the schema says, an ISO 8601 date and time.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("must be an ISO 8601 date and time")
 
 
 # No NUL characters: PostgreSQL cannot store them in text columns.
@@ -56,7 +70,7 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+?[1-9][0-9]{6,14}$")]
 Transcript = Annotated[str, StringConstraints(max_length=MAX_TRANSCRIPT_CHARS, pattern=_NO_NUL)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]
 UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
-InputDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+InputDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_to_utc)]
 
 
 class Input(BaseModel):

@@ -10,6 +10,7 @@ from app.database import DbSession
 from app.models.db_models import User
 from app.models.schemas import LoginRequest, Token, UserRead
 from app.ratelimit import RateLimit
+from app.routers.common import UNREADABLE_BODY
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 login_rate_limit = RateLimit("login", get_settings().login_rate_limit)
@@ -18,6 +19,7 @@ login_rate_limit = RateLimit("login", get_settings().login_rate_limit)
 @router.post(
     "/login",
     responses={
+        **UNREADABLE_BODY,
         401: {"description": "Wrong email or password"},
         429: {"description": "Too many attempts"},
     },

@@ -12,6 +12,9 @@ from app.models.db_models import User
 
 NOT_FOUND = {404: {"description": "Not found, or not yours"}}
 CONFLICT = {409: {"description": "Conflicts with existing data"}}
+UNAUTHORIZED = {401: {"description": "Missing, invalid or expired token"}}
+# FastAPI answers 400 (not 422) to a body it cannot even decode, such as one not in UTF-8.
+UNREADABLE_BODY = {400: {"description": "The body is not readable JSON"}}
 
 ModelT = TypeVar("ModelT", bound=Base)
 

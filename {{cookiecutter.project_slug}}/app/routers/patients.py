@@ -8,13 +8,20 @@ from app.auth.dependencies import CurrentUser
 from app.database import DbSession
 from app.models.db_models import Patient
 from app.models.schemas import Page, PatientCreate, PatientRead, PatientUpdate
-from app.routers.common import CONFLICT, NOT_FOUND, commit_or_conflict, get_owned
+from app.routers.common import (
+    CONFLICT,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    UNREADABLE_BODY,
+    commit_or_conflict,
+    get_owned,
+)
 
-router = APIRouter(prefix="/patients", tags=["patients"])
+router = APIRouter(prefix="/patients", tags=["patients"], responses=UNAUTHORIZED)
 DUPLICATE_EMAIL = "You already have a patient with this email"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=CONFLICT | UNREADABLE_BODY)
 async def create_patient(body: PatientCreate, db: DbSession, user: CurrentUser) -> PatientRead:
     patient = Patient(**body.model_dump(), therapist_id=user.id)
     db.add(patient)
@@ -41,7 +48,7 @@ async def read_patient(patient_id: uuid.UUID, db: DbSession, user: CurrentUser) 
     return PatientRead.model_validate(await get_owned(db, Patient, patient_id, user))
 
 
-@router.patch("/{patient_id}", responses=NOT_FOUND | CONFLICT)
+@router.patch("/{patient_id}", responses=NOT_FOUND | CONFLICT | UNREADABLE_BODY)
 async def update_patient(
     patient_id: uuid.UUID, body: PatientUpdate, db: DbSession, user: CurrentUser
 ) -> PatientRead:

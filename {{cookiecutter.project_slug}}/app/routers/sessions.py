@@ -15,12 +15,14 @@ from app.models.schemas import (
     SessionStatus,
     SessionUpdate,
 )
-from app.routers.common import CONFLICT, NOT_FOUND, get_owned
+from app.routers.common import CONFLICT, NOT_FOUND, UNAUTHORIZED, UNREADABLE_BODY, get_owned
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], responses=UNAUTHORIZED)
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
+@router.post(
+    "/sessions", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND | UNREADABLE_BODY
+)
 async def create_session(body: SessionCreate, db: DbSession, user: CurrentUser) -> SessionRead:
     await get_owned(db, Patient, body.patient_id, user)
     session = Session(**body.model_dump(), therapist_id=user.id)
@@ -55,7 +57,7 @@ async def read_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) 
     return SessionRead.model_validate(await get_owned(db, Session, session_id, user))
 
 
-@router.patch("/sessions/{session_id}", responses=NOT_FOUND | CONFLICT)
+@router.patch("/sessions/{session_id}", responses=NOT_FOUND | CONFLICT | UNREADABLE_BODY)
 async def update_session(
     session_id: uuid.UUID, body: SessionUpdate, db: DbSession, user: CurrentUser
 ) -> SessionRead:

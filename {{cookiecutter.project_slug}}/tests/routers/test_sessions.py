@@ -93,6 +93,10 @@ async def test_create_session_for_unknown_patient_is_404(client, auth_headers, t
     [
         ("session_date", "2030-01-02T09:30:00"),  # no time zone: ambiguous
         ("session_date", "next tuesday"),
+        ("session_date", 0),  # a number: not taken as a Unix timestamp
+        ("session_date", "1700000000"),  # nor are digits
+        ("session_date", "9999-12-31T23:30:00-05:00"),  # year 10000 in UTC
+        ("session_date", "0001-01-01T00:30:00+01:00"),  # year 0 in UTC
         ("transcript_text", "x" * (MAX_TRANSCRIPT_CHARS + 1)),
         ("transcript_text", "nul \x00 byte"),
         ("status", "completed"),  # unknown field on create: a session starts pending

@@ -4,6 +4,8 @@ import uuid
 from typing import TypeVar
 
 from fastapi import HTTPException, status
+from pydantic import BaseModel
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,10 +31,31 @@ async def get_owned(
     return row
 
 
+def apply_update(row: Base, update: BaseModel) -> None:
+    """Set the fields the client sent. `null` clears a nullable column and leaves a
+    required one as it is."""
+    columns = inspect(type(row)).columns
+    for field, value in update.model_dump(exclude_unset=True).items():
+        if value is not None or columns[field].nullable:
+            setattr(row, field, value)
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    driver_error = error.orig
+    return (
+        getattr(driver_error, "sqlstate", None) == "23505"  # PostgreSQL (asyncpg, psycopg)
+        or getattr(driver_error, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+    )
+
+
 async def commit_or_conflict(db: AsyncSession, message: str) -> None:
-    """Commit the request's changes; a unique violation rolls all of them back: 409."""
+    """Commit the request's changes; a unique violation rolls all of them back: 409.
+
+    Any other integrity error is a bug, and stays one (500, rolled back all the same)."""
     try:
         await db.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         await db.rollback()
+        if not _is_unique_violation(error):
+            raise
         raise HTTPException(status.HTTP_409_CONFLICT, message) from None

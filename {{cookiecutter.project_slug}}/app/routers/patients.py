@@ -13,6 +13,7 @@ from app.routers.common import (
     NOT_FOUND,
     UNAUTHORIZED,
     UNREADABLE_BODY,
+    apply_update,
     commit_or_conflict,
     get_owned,
 )
@@ -53,8 +54,7 @@ async def update_patient(
     patient_id: uuid.UUID, body: PatientUpdate, db: DbSession, user: CurrentUser
 ) -> PatientRead:
     patient = await get_owned(db, Patient, patient_id, user)
-    for field, value in body.model_dump(exclude_unset=True).items():
-        setattr(patient, field, value)
+    apply_update(patient, body)
     await commit_or_conflict(db, DUPLICATE_EMAIL)
     return PatientRead.model_validate(patient)
 

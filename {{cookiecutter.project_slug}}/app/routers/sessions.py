@@ -15,7 +15,14 @@ from app.models.schemas import (
     SessionStatus,
     SessionUpdate,
 )
-from app.routers.common import CONFLICT, NOT_FOUND, UNAUTHORIZED, UNREADABLE_BODY, get_owned
+from app.routers.common import (
+    CONFLICT,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    UNREADABLE_BODY,
+    apply_update,
+    get_owned,
+)
 
 router = APIRouter(tags=["sessions"], responses=UNAUTHORIZED)
 
@@ -62,18 +69,14 @@ async def update_session(
     session_id: uuid.UUID, body: SessionUpdate, db: DbSession, user: CurrentUser
 ) -> SessionRead:
     session = await get_owned(db, Session, session_id, user)
-    changes = body.model_dump(exclude_unset=True)
-    new_status = changes.get("status")
+    new_status = body.status
     moving = new_status is not None and new_status != session.status
     if moving and new_status not in STATUS_TRANSITIONS[session.status]:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"A {session.status.value} session cannot become {new_status.value}",
         )
-    for field, value in changes.items():
-        if value is None and field in {"session_date", "status"}:
-            continue  # required columns: null means "leave as it is"
-        setattr(session, field, value)
+    apply_update(session, body)
     await db.commit()
     return SessionRead.model_validate(session)
 

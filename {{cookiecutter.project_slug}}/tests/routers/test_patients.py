@@ -86,6 +86,18 @@ async def test_update_patient(client, test_db, auth_headers, test_patient):
     assert test_patient.name == "Renamed"
 
 
+async def test_null_clears_optional_fields_only(client, test_db, auth_headers, test_patient):
+    response = await client.patch(
+        f"/patients/{test_patient.id}",
+        json={"name": None, "email": None},
+        headers=auth_headers,
+    )
+
+    assert response.status_code == 200
+    await test_db.refresh(test_patient)
+    assert (test_patient.name, test_patient.email) == ("Test Patient", None)
+
+
 async def test_update_other_therapists_patient_is_404(client, test_db, auth_headers, other_patient):
     response = await client.patch(
         f"/patients/{other_patient.id}", json={"name": "Hijacked"}, headers=auth_headers

@@ -112,13 +112,23 @@ def migrated_engine(sync_engine):
     return sync_engine
 
 
+# Children first, so that no foreign key is ever violated; sent as one statement.
+EMPTY_EVERY_TABLE = "; ".join(
+    f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)
+)
+
+
 @pytest.fixture
 def database(sync_engine):
-    """Empties every table after a test that used the database."""
+    """Empties every table after a test that used the database.
+
+    DELETE, not TRUNCATE: a test leaves a handful of rows, which DELETE removes in well
+    under a millisecond, where TRUNCATE makes new files for every table and index
+    (5-20 ms a test). A test that writes many thousands of rows is the exception.
+    """
     yield sync_engine
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with sync_engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables}"))
+        connection.exec_driver_sql(EMPTY_EVERY_TABLE)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import jwt
 from pwdlib import PasswordHash
@@ -10,8 +11,12 @@ from app.config import Settings, get_settings
 
 ALGORITHM = "HS256"  # fixed: never taken from the token's own header
 _password_hash = PasswordHash.recommended()
-# Verified against when the email is unknown, so that both cases take as long.
-_DUMMY_HASH = _password_hash.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against when the email is unknown, so that both cases take as long.
+    return _password_hash.hash("not-a-real-password")
 
 
 def get_password_hash(password: str) -> str:
@@ -20,7 +25,9 @@ def get_password_hash(password: str) -> str:
 
 def verify_password(password: str, hashed_password: str | None) -> bool:
     """Constant-time check; costs a full hash even when there is no user."""
-    return _password_hash.verify(password, hashed_password or _DUMMY_HASH) and bool(hashed_password)
+    return _password_hash.verify(password, hashed_password or _dummy_hash()) and bool(
+        hashed_password
+    )
 
 
 def create_access_token(

@@ -1,0 +1,1 @@
+"""Benchmark of the template's database-testing strategies: see benchmarks/README.md."""

@@ -1,0 +1,8 @@
+"""No isolation at all (PostgreSQL): the strategy's fixtures, with no reset between tests."""
+
+import pytest
+
+
+@pytest.fixture
+def database(sync_engine):
+    return sync_engine

@@ -1,0 +1,83 @@
+"""pytest plugin the benchmark loads into a baked project (`-p bench_plugin`).
+
+Standard library and pytest only: it runs in the project's own virtualenv. Set by the
+environment:
+  BENCH_OUT               folder for the results; each process writes `<worker>.json`
+  BENCH_RESET_FIXTURE     the function-scoped fixture that isolates tests: the time of its
+                          set-up plus its tear-down is the per-test isolation cost
+  BENCH_STARTUP_FIXTURES  comma-separated session-scoped fixtures whose set-up is the
+                          session start-up (database ready, schema built)
+
+Fixture set-up times are exclusive: pytest sets up a fixture's own dependencies before
+it calls `pytest_fixture_setup` for it.
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+RESET_FIXTURE = os.environ["BENCH_RESET_FIXTURE"]
+STARTUP_FIXTURES = set(os.environ["BENCH_STARTUP_FIXTURES"].split(","))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+results = {"reset_ms": [], "startup_ms": 0.0, "rows_at_start": [], "rows_left": None}
+_reset_setup_ms: dict[str, float] = {}  # per test (node id), until its tear-down is timed
+_teardown_started: dict[str, float] = {}
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    name = fixturedef.argname
+    if name != RESET_FIXTURE and name not in STARTUP_FIXTURES:
+        return (yield)
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        elapsed = _ms_since(start)
+        if name in STARTUP_FIXTURES:
+            results["startup_ms"] += elapsed
+        else:
+            node = request.node.nodeid
+            _reset_setup_ms[node] = elapsed
+            # Finalizers run last-in first-out: this one runs just before the fixture's
+            # own tear-down, and pytest_fixture_post_finalizer right after it.
+            fixturedef.addfinalizer(
+                lambda: _teardown_started.__setitem__(node, time.perf_counter())
+            )
+
+
+def pytest_fixture_post_finalizer(fixturedef, request):
+    node = request.node.nodeid
+    if fixturedef.argname == RESET_FIXTURE and node in _teardown_started:
+        teardown_ms = _ms_since(_teardown_started.pop(node))
+        results["reset_ms"].append(_reset_setup_ms.pop(node) + teardown_ms)
+
+
+@pytest.fixture(scope="session")
+def bench_record():
+    """What the generated tests report: rows found when a test starts, rows left at the end."""
+
+    class Record:
+        @staticmethod
+        def rows_at_start(count: int) -> None:
+            results["rows_at_start"].append(count)
+
+        @staticmethod
+        def rows_left(count: int) -> None:
+            results["rows_left"] = count
+
+    return Record
+
+
+def pytest_sessionfinish(session):
+    out = Path(os.environ["BENCH_OUT"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{WORKER}.json").write_text(json.dumps(results))

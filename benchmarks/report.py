@@ -1,0 +1,184 @@
+"""The benchmark's results as a table, the issue's targets, and a chart."""
+
+import math
+import statistics
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
+
+POSTGRES, ASYNC_SQLITE, SHARED = "postgres_testcontainer", "all_async_sqlite", "shared_session"
+ISOLATION_LIMIT_MS = {POSTGRES: 5, ASYNC_SQLITE: 2, SHARED: 2}  # the issue's targets
+COLOURS = {"ours": "tab:blue", "baseline": "tab:orange", "floor": "tab:grey"}
+LINES = {"ours": "o-", "baseline": "s--", "floor": "^:"}
+
+
+def _at(rows: list[dict], n: int) -> dict[tuple[str, str], dict]:
+    return {(r["strategy"], r["key"]): r for r in rows if r["n"] == n}
+
+
+def _floor(at: dict[tuple[str, str], dict], strategy: str) -> dict:
+    return next(r for (s, _), r in at.items() if s == strategy and r["kind"] == "floor")
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _load(averages: list[float]) -> str:
+    return " / ".join(f"{a:.1f}" for a in averages)
+
+
+def _plotted(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def targets(rows: list[dict]) -> list[dict]:
+    """The issue's targets for each of ours, with this run's figures at its largest N."""
+    n = max(r["n"] for r in rows)
+    at = _at(rows, n)
+    found = []
+
+    def check(target: str, value: float | None, limit: float, at_most: bool = True) -> None:
+        if value is None:  # that variant's runs measured nothing
+            found.append({"target": target, "value": None, "limit": limit, "met": False})
+            return
+        met = value <= limit if at_most else value >= limit
+        found.append({"target": target, "value": round(value, 3), "limit": limit, "met": met})
+
+    for (strategy, key), ours in at.items():
+        if ours["kind"] != "ours":
+            continue
+        label, reset = ours["label"], ours["reset_median_ms"]
+        check(f"{label}: isolation cost per test, median (ms)", reset, ISOLATION_LIMIT_MS[strategy])
+        if strategy == POSTGRES:
+            drop_create = at[POSTGRES, "postgres_drop_create"]["reset_median_ms"]
+            check(
+                f"{label}: drop_all/create_all's cost per test ÷ ours (×)",
+                _ratio(drop_create, reset),
+                10,
+                at_most=False,
+            )
+        check(
+            f"{label}: wall time ÷ no-isolation floor's, N={n} (×)",
+            _ratio(ours["wall_s"], _floor(at, strategy)["wall_s"]),
+            1.5,
+        )
+        check(
+            f"{label}: wall time -n 0 ÷ -n 2, N={n} (×)",
+            _ratio(ours["wall_s"], ours["wall_n2_s"]),
+            1.6,
+            at_most=False,
+        )
+        if strategy == POSTGRES:
+            startups = [
+                r["startup_ms"] for r in rows if (r["strategy"], r["key"]) == (POSTGRES, key)
+            ]
+            check(
+                f"{label}: session start-up, median over sizes (ms)",
+                statistics.median(startups),
+                1000,
+            )
+    return found
+
+
+def table(results: dict) -> str:
+    machine = results["machine"]
+    lines = [
+        f"Benchmark of {results['date']} ({results['duration_s']} s; repeats per size: "
+        f"{', '.join(f'N={n}: {r}' for n, r in results['repeats'].items())})",
+        f"Machine: {machine['cores']} cores ({machine['cpu']}), Python {machine['python']}, "
+        f"PostgreSQL {machine['postgresql']}, {machine['platform']}; load average "
+        f"{_load(machine['load_average_at_start'])} at start, "
+        f"{_load(machine['load_average_at_end'])} at end",
+        "",
+        "| strategy / variant | N | start-up (ms) | isolation per test, median (ms) | p95 (ms) "
+        "| wall -n 0 (s) | wall -n 2 (s) | -n 0 ÷ -n 2 | wall ÷ floor | isolated | tests |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
+    ]
+    for n in results["sizes"]:
+        at = _at(results["rows"], n)
+        for (strategy, _), row in at.items():
+            floor = _floor(at, strategy)
+            isolated = "yes"
+            if not row["isolated"]:
+                isolated = (
+                    f"no: up to {row['max_rows_at_test_start']} rows at a test's start, "
+                    f"{row['rows_left_at_end']} left at the end"
+                )
+            cells = (
+                row["label"],
+                n,
+                _number(row["startup_ms"], 0),
+                _number(row["reset_median_ms"], 2),
+                _number(row["reset_p95_ms"], 2),
+                _number(row["wall_s"], 2),
+                _number(row["wall_n2_s"], 2),
+                _number(_ratio(row["wall_s"], row["wall_n2_s"]), 2),
+                _number(_ratio(row["wall_s"], floor["wall_s"]), 2),
+                isolated,
+                "pass" if row["tests_passed"] else "FAIL",
+            )
+            lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += ["", "| target | figure | limit | met |", "|---|--:|--:|---|"]
+    for target in results["targets"]:
+        met = "yes" if target["met"] else "**no**"
+        value = "–" if target["value"] is None else target["value"]
+        lines.append(f"| {target['target']} | {value} | {target['limit']} | {met} |")
+    return "\n".join(lines)
+
+
+def chart(results: dict, path: Path) -> None:
+    rows, sizes = results["rows"], results["sizes"]
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    largest = {r["label"]: r for r in rows if r["n"] == sizes[-1]}
+    figure, (cost, wall, speedup) = plt.subplots(1, 3, figsize=(18, 6))
+
+    colours = [COLOURS[largest[label]["kind"]] for label in labels]
+    cost.barh(
+        labels, [_plotted(largest[label]["reset_median_ms"]) for label in labels], color=colours
+    )
+    cost.set_xscale("log")
+    cost.set_xlabel("ms per test, median (log scale). Blue: ours; orange: baselines")
+    cost.set_title(f"Isolation cost per test, N={sizes[-1]}")
+    cost.invert_yaxis()
+
+    for label in labels:
+        points = [r for r in rows if r["label"] == label]
+        style = LINES[points[0]["kind"]]
+        wall.plot([r["n"] for r in points], [r["wall_s"] for r in points], style, label=label)
+    wall.set_xscale("log")
+    wall.set_yscale("log")
+    wall.minorticks_off()
+    wall.set_xticks(sizes, [str(n) for n in sizes])
+    wall.set_xlabel("N (API tests)")
+    wall.set_ylabel("s")
+    wall.set_title("Whole-suite wall time, -n 0")
+    wall.legend(fontsize="x-small")
+
+    ours = [label for label in labels if largest[label]["kind"] == "ours"]
+    speedup.barh(
+        ours,
+        [_ratio(largest[x]["wall_s"], largest[x]["wall_n2_s"]) for x in ours],
+        color=COLOURS["ours"],
+    )
+    speedup.axvline(1.6, color="grey", linestyle="--", label="target for ours: 1.6")
+    speedup.set_xlabel("wall -n 0 ÷ wall -n 2")
+    speedup.set_title(f"Speed-up with -n 2, N={sizes[-1]}")
+    speedup.invert_yaxis()
+    speedup.legend(fontsize="small")
+
+    machine = results["machine"]
+    figure.suptitle(
+        f"fastapi-db-tests, {results['date']}: {machine['cores']} cores, "
+        f"Python {machine['python']}, PostgreSQL {machine['postgresql']}"
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

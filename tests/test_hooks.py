@@ -119,15 +119,10 @@ def test_hooks_use_only_the_standard_library_and_no_subprocess():
     allowed = {"io", "json", "re", "secrets", "shutil", "sys", "tokenize", "tomllib", "pathlib"}
     for hook in HOOKS.glob("*.py"):
         tree = ast.parse(hook.read_text())
-        imported = {
-            alias.name.split(".")[0]
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import | ast.ImportFrom)
-            for alias in (node.names if isinstance(node, ast.Import) else [node])
-            for alias in ([alias] if isinstance(node, ast.Import) else [])
-        } | {
-            node.module.split(".")[0]
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.module
-        }
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module.split(".")[0])
         assert imported <= allowed, f"{hook.name} imports {imported - allowed}"

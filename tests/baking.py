@@ -11,7 +11,7 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 CACHE = TEMPLATE / ".cache"
-STRATEGIES = ("postgres_testcontainer", "all_async_sqlite", "shared_session")
+STRATEGIES = ("postgres_testcontainer", "postgres_async", "all_async_sqlite", "shared_session")
 
 
 def installed_python(project: Path) -> Path:

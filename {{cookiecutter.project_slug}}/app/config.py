@@ -21,6 +21,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_expire_minutes: int = 30
     login_rate_limit: str = "5/minute"
+    # "minimal": Argon2 at its lowest cost, so that tests log in in milliseconds. Never in
+    # production, where passwords are hashed with pwdlib's recommended parameters.
+    password_hash_cost: Literal["standard", "minimal"] = "standard"
+
+    @model_validator(mode="after")
+    def _refuse_weak_hashing_in_production(self) -> "Settings":
+        if self.environment == "production" and self.password_hash_cost != "standard":
+            raise ValueError("PASSWORD_HASH_COST must be 'standard' in production")
+        return self
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":

@@ -6,26 +6,39 @@ from functools import cache
 
 import jwt
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.config import Settings, get_settings
 
 ALGORITHM = "HS256"  # fixed: never taken from the token's own header
-_password_hash = PasswordHash.recommended()
+
+
+def password_hasher(settings: Settings) -> PasswordHash:
+    """Argon2id: pwdlib's recommended parameters, or the lowest Argon2 allows (tests only;
+    settings refuse it in production). A hash records its parameters: either verifies both."""
+    if settings.password_hash_cost == "minimal":
+        return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    return PasswordHash.recommended()
+
+
+@cache
+def _password_hash() -> PasswordHash:
+    return password_hasher(get_settings())
 
 
 @cache
 def _dummy_hash() -> str:
     # Verified against when the email is unknown, so that both cases take as long.
-    return _password_hash.hash("not-a-real-password")
+    return _password_hash().hash("not-a-real-password")
 
 
 def get_password_hash(password: str) -> str:
-    return _password_hash.hash(password)
+    return _password_hash().hash(password)
 
 
 def verify_password(password: str, hashed_password: str | None) -> bool:
     """Constant-time check; costs a full hash even when there is no user."""
-    return _password_hash.verify(password, hashed_password or _dummy_hash()) and bool(
+    return _password_hash().verify(password, hashed_password or _dummy_hash()) and bool(
         hashed_password
     )
 

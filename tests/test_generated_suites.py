@@ -59,6 +59,9 @@ def test_suite_passes_in_random_order(project, env, seed):
     assert_green(result)
     order = re.findall(r"^(tests/\S+::\S+) PASSED", result.stdout, re.MULTILINE)
     assert order != sorted(order)  # really shuffled
+    # Tests hash at Argon2's lowest cost; these prove production never does.
+    for guard in ("refuses_minimal_password_hashing", "hashes_passwords_at_full_cost"):
+        assert f"tests/test_settings.py::test_production_{guard}" in order
 
 
 def test_suite_passes_on_two_workers(project, env):

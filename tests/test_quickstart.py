@@ -1,5 +1,5 @@
-"""The generated README's quickstart, run as written, and `alembic upgrade head` without a
-database.
+"""The generated README's quickstart, run as written; `alembic upgrade head` without a
+database; pre-commit's ruff against the installed one.
 
 The `bash` blocks between `<!-- quickstart -->` and `<!-- /quickstart -->` in a baked
 README (PostgreSQL strategy) become one bash script (`set -euo pipefail`), run in the
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+import yaml
 from psycopg import sql
 
 from tests.baking import Project, clean_env, installed_python
@@ -166,3 +167,13 @@ def test_alembic_without_the_database_says_which_one_in_one_line(project, postgr
 
     assert_short_error(result, server.hostname, server.port, "nosuch", password)
     assert 'database "nosuch" does not exist' in result.stderr
+
+
+def test_pre_commit_runs_the_ruff_the_project_installs(project):
+    config = yaml.safe_load((project.path / ".pre-commit-config.yaml").read_text())
+    (ruff_hooks,) = [repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit")]
+    installed = project.run("ruff", "--version")
+
+    assert installed.returncode == 0, installed.stderr
+    assert f"ruff {ruff_hooks['rev'].removeprefix('v')}" == installed.stdout.strip()
+    assert project.run("pre_commit", "--version").returncode == 0

@@ -1,13 +1,15 @@
 """Shape the generated project for the chosen options. Standard library only.
 
 Applies `_strategies/manifest.toml`: the chosen strategy's and CI provider's files go in
-place, the rest goes. Then writes `.env` with a random SECRET_KEY and records the answers
-in `.cookiecutter.json`. Never calls git, Docker or the network.
+place, the rest goes. Then writes `.env` (the compose database, a random SECRET_KEY),
+records the answers in `.cookiecutter.json` and prints the next steps. Never calls git,
+Docker or the network.
 """
 
 import io
 import json
 import secrets
+import shlex
 import shutil
 import sys
 import tokenize
@@ -17,6 +19,8 @@ from pathlib import Path
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 QUESTIONS = ("db_strategy", "ci")
 STRATEGIES = Path("_strategies")
+# Also in compose.yaml, .env.example and app/config.py.
+DATABASE_URL = "postgresql+asyncpg://postgres:postgres@localhost:5432/app"
 
 
 def strip_async(source: str) -> str:
@@ -63,6 +67,8 @@ def write_env() -> None:
     Path(".env").write_text(
         "# Local settings; never commit this file. See .env.example for every setting.\n"
         "ENVIRONMENT=development\n"
+        "# The database of compose.yaml; point it at your own PostgreSQL if you have one.\n"
+        f"DATABASE_URL={DATABASE_URL}\n"
         f"SECRET_KEY={secrets.token_urlsafe(48)}\n",
         encoding="utf-8",
     )
@@ -76,12 +82,29 @@ def record_answers() -> None:
     )
 
 
+def next_steps() -> str:
+    if ANSWERS["db_strategy"].startswith("postgres_"):
+        tests = "pytest            # PostgreSQL: TEST_DATABASE_URL, Docker, or embedded (README)"
+    else:
+        tests = "pytest            # in-memory SQLite: no server needed"
+    return (
+        "Next steps (README.md has the details):\n"
+        f"  cd {shlex.quote(str(Path.cwd()))} && python3 -m venv .venv && . .venv/bin/activate"
+        " && pip install -r requirements-dev.txt\n"
+        f"  {tests}\n"
+        "  docker compose up -d --wait && alembic upgrade head\n"
+        "  python -m app.cli create-user you@example.com\n"
+        "  uvicorn app.main:app --reload --reload-dir app    # http://127.0.0.1:8000/docs"
+    )
+
+
 def main() -> int:
     manifest = tomllib.loads((STRATEGIES / "manifest.toml").read_text(encoding="utf-8"))
     apply_manifest(manifest)
     shutil.rmtree(STRATEGIES)
     write_env()
     record_answers()
+    print(next_steps())
     return 0
 
 

@@ -14,8 +14,8 @@ from tests.baking import STRATEGIES
 from tests.conftest import bake
 
 CIS = ("github", "gitlab", "none")
-PYTHONS = ("3.12", "3.13", "3.11")
-POSTGRES = ("17", "16", "15")
+PYTHONS = ("3.14", "3.15", "3.13", "3.12", "3.11")
+POSTGRES = ("18", "19", "17", "16", "15")
 COMBINATIONS = [
     # every strategy × CI × Python; the PostgreSQL version rotates through them
     (strategy, ci, python, POSTGRES[n % len(POSTGRES)])

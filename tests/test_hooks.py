@@ -116,7 +116,18 @@ def test_answers_are_recorded_and_replay_to_the_same_project(cookies, tmp_path):
 
 
 def test_hooks_use_only_the_standard_library_and_no_subprocess():
-    allowed = {"io", "json", "re", "secrets", "shutil", "sys", "tokenize", "tomllib", "pathlib"}
+    allowed = {
+        "io",
+        "json",
+        "re",
+        "secrets",
+        "shlex",
+        "shutil",
+        "sys",
+        "tokenize",
+        "tomllib",
+        "pathlib",
+    }
     for hook in HOOKS.glob("*.py"):
         tree = ast.parse(hook.read_text())
         imported = set()
@@ -126,3 +137,31 @@ def test_hooks_use_only_the_standard_library_and_no_subprocess():
             elif isinstance(node, ast.ImportFrom):
                 imported.add(node.module.split(".")[0])
         assert imported <= allowed, f"{hook.name} imports {imported - allowed}"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("123 Service", "service-123-service"),
+        ("!!!", "service"),
+        ("Ünïcode Café", "unicode-cafe"),
+    ],
+)
+def test_the_slug_derived_from_any_valid_name_is_valid(cookies, name, slug):
+    project = bake(cookies, project_name=name)
+
+    assert project.name == slug
+
+
+@pytest.mark.parametrize(
+    "strategy", ["postgres_testcontainer", "postgres_async", "all_async_sqlite"]
+)
+def test_the_bake_prints_the_next_steps(cookies, capfd, strategy):
+    project = bake(cookies, db_strategy=strategy)
+
+    output = capfd.readouterr().out.splitlines()
+    steps = output[output.index("Next steps (README.md has the details):") + 1 :]
+    assert 3 <= len(steps) <= 6
+    assert steps[0].startswith(f"  cd {project} && python3 -m venv .venv")
+    assert any("python -m app.cli create-user" in step for step in steps)
+    assert any("TEST_DATABASE_URL" in step for step in steps) == strategy.startswith("postgres_")

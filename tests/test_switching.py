@@ -49,8 +49,9 @@ def take_postgres_image(project: Path, rebaked_pyproject: str) -> None:
     wanted = line.search(rebaked_pyproject)
     pyproject = project / "pyproject.toml"
     current = line.sub("", pyproject.read_text())
-    if wanted:
-        current = current.replace("\n[tool.coverage.run]", wanted.group() + "\n[tool.coverage.run]")
+    if wanted:  # at the end of [tool.pytest.ini_options]
+        end = current.index("\n\n[", current.index("[tool.pytest.ini_options]")) + 1
+        current = current[:end] + wanted.group() + current[end:]
     pyproject.write_text(current)
 
 

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import URL, MetaData, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
@@ -38,3 +38,11 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db)]
+
+
+def connection_error(url: str | URL, error: BaseException) -> str:
+    """One line on a failed connection: which database, where, and why; never the password."""
+    url = make_url(url)
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    return f"cannot connect to database {url.database!r} on {where}: {reason}"

@@ -1,6 +1,7 @@
 """Alembic environment: async engine from the app's settings.
 
 Tests hand in their own (sync) connection through `config.attributes["connection"]`.
+A database that cannot be reached ends the command with one line naming it, not a traceback.
 """
 
 import asyncio
@@ -8,12 +9,13 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app.config import get_settings
-from app.database import Base
+from app.database import Base, connection_error
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,10 +32,17 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations() -> None:
-    engine = create_async_engine(get_settings().database_url, poolclass=NullPool)
-    async with engine.connect() as connection:
+    url = get_settings().database_url
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        connection = await engine.connect()
+    except (OSError, DBAPIError) as exc:
+        raise SystemExit(f"Error: {connection_error(url, exc)}") from None
+    try:
         await connection.run_sync(run_migrations)
-    await engine.dispose()
+    finally:
+        await connection.close()
+        await engine.dispose()
 
 
 def run_migrations_offline() -> None:

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 MAX_TRANSCRIPT_CHARS = 100_000
+MIN_PASSWORD_LENGTH = 12  # for new passwords; logins check any stored one
 
 
 class UserRole(StrEnum):
@@ -66,6 +67,7 @@ Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_NO_NUL)
 ]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+NewPassword = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=128)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[1-9][0-9]{6,14}$")]
 Transcript = Annotated[str, StringConstraints(max_length=MAX_TRANSCRIPT_CHARS, pattern=_NO_NUL)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]
@@ -84,6 +86,12 @@ class Output(BaseModel):
 class LoginRequest(Input):
     email: Email
     password: Password
+
+
+class UserCreate(Input):
+    email: Email
+    password: NewPassword
+    full_name: Name
 
 
 class Token(BaseModel):

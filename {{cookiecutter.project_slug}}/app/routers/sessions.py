@@ -74,7 +74,7 @@ async def update_session(
     if moving and new_status not in STATUS_TRANSITIONS[session.status]:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"A {session.status.value} session cannot become {new_status.value}",
+            f"A session that is {session.status.value} cannot become {new_status.value}",
         )
     apply_update(session, body)
     await db.commit()

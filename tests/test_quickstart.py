@@ -1,0 +1,179 @@
+"""The generated README's quickstart, run as written; `alembic upgrade head` without a
+database; pre-commit's ruff against the installed one.
+
+The `bash` blocks between `<!-- quickstart -->` and `<!-- /quickstart -->` in a baked
+README (PostgreSQL strategy) become one bash script (`set -euo pipefail`), run in the
+project. Only what this machine needs is substituted, and each substitution first checks
+that its line is in the README, so a changed step fails the test instead of going untested:
+
+- `python3 -m venv .venv`: `.venv` is a link to the cached virtualenv of tests/baking.py
+  instead. `. .venv/bin/activate` and `pip install -r requirements-dev.txt` run as written,
+  pip without an index (`PIP_NO_INDEX`): everything must already be installed.
+- `docker compose up -d --wait` (no Docker here): a new database on the throwaway PostgreSQL,
+  exported as DATABASE_URL, which the app's settings prefer to `.env`.
+- The `uvicorn` line runs in the background on a free port, which replaces 8000 in the URLs;
+  the script waits for /health before going on.
+- `YOUR PASSWORD` in the login body: the password `create-user` was given on standard input.
+
+The last command's output must be the user just created, as `GET /auth/me` returns it.
+"""
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql
+
+from tests.baking import Project, clean_env, installed_python
+from tests.conftest import bake
+
+START, END = "<!-- quickstart -->", "<!-- /quickstart -->"
+
+
+@pytest.fixture(scope="module")
+def project(cookies_session) -> Project:
+    path = bake(cookies_session, project_slug="quickstart", db_strategy="postgres_testcontainer")
+    return Project(path, installed_python(path))
+
+
+@pytest.fixture
+def database_url(postgres_url):
+    """A new database on the throwaway server, as the app's URL (asyncpg); dropped after."""
+    name = f"quickstart_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            url = urlsplit(postgres_url)._replace(scheme="postgresql+asyncpg", path=f"/{name}")
+            yield urlunsplit(url)
+        finally:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            admin.execute(drop.format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def quickstart(readme: str) -> str:
+    """The README's quickstart commands, in order, as one script."""
+    assert START in readme and END in readme
+    region = readme.split(START, 1)[1].split(END, 1)[0]
+    blocks = re.findall(r"^```bash\n(.*?)^```$", region, re.MULTILINE | re.DOTALL)
+    assert len(blocks) >= 4, blocks
+    return "".join(blocks)
+
+
+def substitute(script: str, pattern: str, replacement: str) -> str:
+    script, count = re.subn(pattern, replacement, script, flags=re.MULTILINE)
+    assert count > 0, f"the README's quickstart no longer matches {pattern!r}"
+    return script
+
+
+def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database_url):
+    password = secrets.token_urlsafe(16)
+    port = free_port()
+    script = quickstart((project.path / "README.md").read_text())
+    email = re.search(r"^python -m app\.cli create-user (\S+)$", script, re.MULTILINE).group(1)
+
+    script = substitute(script, r"^python3 -m venv \.venv$", "")
+    script = substitute(
+        script, r"^docker compose up -d --wait$", f"export DATABASE_URL='{database_url}'"
+    )
+    script = substitute(
+        script,
+        r"^(uvicorn app\.main:app .*)$",
+        rf"\1 --port {port} >uvicorn.log 2>&1 &"
+        "\ntrap 'kill $!' EXIT"
+        f"\nfor _ in $(seq 150); do curl -sf 127.0.0.1:{port}/health >/dev/null && break;"
+        " sleep 0.2; done",
+    )
+    script = substitute(script, r"127\.0\.0\.1:8000", f"127.0.0.1:{port}")
+    script = substitute(script, r"YOUR PASSWORD", password)
+    (project.path / ".venv").unlink(missing_ok=True)
+    (project.path / ".venv").symlink_to(project.python.parent.parent)
+
+    run = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=project.path,
+        env=clean_env({"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: uvicorn and its reloader included
+    )
+    try:
+        out, err = run.communicate(f"{password}\n", timeout=300)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # all gone already
+            os.killpg(run.pid, signal.SIGTERM)
+    log = (
+        (project.path / "uvicorn.log").read_text()
+        if (project.path / "uvicorn.log").exists()
+        else ""
+    )
+
+    assert run.returncode == 0, (
+        f"{script}\n--- stdout\n{out}\n--- stderr\n{err}\n--- uvicorn\n{log}"
+    )
+    assert f"Created therapist {email}" in out
+    me = json.loads(out.strip().splitlines()[-1])
+    assert me["email"] == email
+    assert me["role"] == "therapist"
+    assert me["is_active"] is True
+
+
+def alembic_upgrade(project: Project, database_url: str) -> subprocess.CompletedProcess:
+    return project.run("alembic", "upgrade", "head", env={"DATABASE_URL": database_url})
+
+
+def assert_short_error(result, host: str, port: int, database: str, password: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert len(output.splitlines()) <= 10, output
+    assert "Traceback" not in output
+    assert f"database '{database}' on {host}:{port}" in output
+    assert password not in output
+
+
+def test_alembic_without_a_server_says_which_one_in_one_line(project):
+    port, password = free_port(), secrets.token_urlsafe(8)
+    url = f"postgresql+asyncpg://postgres:{password}@127.0.0.1:{port}/app"
+
+    result = alembic_upgrade(project, url)
+
+    assert_short_error(result, "127.0.0.1", port, "app", password)
+
+
+def test_alembic_without_the_database_says_which_one_in_one_line(project, postgres_url):
+    server = urlsplit(postgres_url)
+    password = secrets.token_urlsafe(8)
+    netloc = f"{server.username}:{password}@{server.hostname}:{server.port}"
+    url = urlunsplit(server._replace(scheme="postgresql+asyncpg", netloc=netloc, path="/nosuch"))
+
+    result = alembic_upgrade(project, url)
+
+    assert_short_error(result, server.hostname, server.port, "nosuch", password)
+    assert 'database "nosuch" does not exist' in result.stderr
+
+
+def test_pre_commit_runs_the_ruff_the_project_installs(project):
+    config = yaml.safe_load((project.path / ".pre-commit-config.yaml").read_text())
+    (ruff_hooks,) = [repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit")]
+    installed = project.run("ruff", "--version")
+
+    assert installed.returncode == 0, installed.stderr
+    assert f"ruff {ruff_hooks['rev'].removeprefix('v')}" == installed.stdout.strip()
+    assert project.run("pre_commit", "--version").returncode == 0

@@ -126,3 +126,21 @@ def test_ci_files_match_their_schema(cookies, ci, schema, extra):
     )
 
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_app_is_the_same_whatever_the_strategy(cookies):
+    """A strategy changes how the tests reach the database, never the service: so one live
+    run of the app (test_live_api.py) and one schemathesis attack cover every strategy."""
+
+    def service(project: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(project)): path.read_bytes()
+            for folder in ("app", "migrations")
+            for path in sorted((project / folder).rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+
+    baked = [service(bake(cookies, db_strategy=strategy)) for strategy in STRATEGIES]
+
+    assert baked[0]
+    assert all(other == baked[0] for other in baked[1:])

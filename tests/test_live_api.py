@@ -9,8 +9,8 @@ probes (the first one's objects must not reach them), and the seeded ids for pat
 parameters. Its JUnit report and console output go to `.ci/artifacts/` for CI to keep.
 
 The login limits are raised on this server: at the defaults (5 failures a minute per client,
-10 per account) every login request after the fifth gets a 429, and schemathesis would fuzz
-nothing but the limiter there.
+10 in 15 minutes per account) every login request after the fifth gets a 429, and
+schemathesis would fuzz nothing but the limiter there.
 """
 
 import json

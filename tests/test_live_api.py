@@ -8,27 +8,22 @@ the first therapist's bearer token, the second one's for the object-level author
 probes (the first one's objects must not reach them), and the seeded ids for path and body
 parameters. Its JUnit report and console output go to `.ci/artifacts/` for CI to keep.
 
-The login rate limit is raised on this server: at the default 5/minute every login request
-after the fifth gets a 429, and schemathesis would fuzz nothing but the rate limiter there.
+The login limits are raised on this server: at the defaults (5 failures a minute per client,
+10 in 15 minutes per account) every login request after the fifth gets a 429, and
+schemathesis would fuzz nothing but the limiter there.
 """
 
 import json
 import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from tests.baking import TEMPLATE, clean_env, installed_python
 from tests.conftest import bake
+from tests.serving import new_database, run_python, uvicorn
 
 ARTIFACTS = TEMPLATE / ".ci" / "artifacts"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -92,15 +87,8 @@ def live_project(cookies_session) -> Path:
 @pytest.fixture(scope="module")
 def database_url(postgres_url):
     """A new database on the throwaway server, as the app's URL (asyncpg); dropped after."""
-    name = f"live_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            url = urlsplit(postgres_url)._replace(scheme="postgresql+asyncpg", path=f"/{name}")
-            yield urlunsplit(url)
-        finally:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            admin.execute(drop.format(sql.Identifier(name)))
+    with new_database(postgres_url, "live") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -113,55 +101,14 @@ def live_server(live_project, database_url, tmp_path_factory):
             "SECRET_KEY": secrets.token_urlsafe(48),
             "DATABASE_URL": database_url,
             "LOGIN_RATE_LIMIT": "10000/minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "10000/minute",
         }
     )
-
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [python, *args], cwd=live_project, env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-    run("-m", "alembic", "upgrade", "head")
-    seeded = json.loads(run("-c", SEED))
-    port = _free_port()
-    serve = [python, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    run_python(python, live_project, env, "-m", "alembic", "upgrade", "head")
+    seeded = json.loads(run_python(python, live_project, env, "-c", SEED))
     log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
-    with open(log, "w") as output:
-        server = subprocess.Popen(
-            serve, cwd=live_project, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(server, base_url, log)
+    with uvicorn(python, live_project, env, log) as base_url:
         yield base_url, seeded, log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_healthy(server: subprocess.Popen, base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"uvicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"uvicorn did not answer /health within 30 s:\n{log.read_text()}")
 
 
 def write_config(folder: Path, seeded: dict) -> Path:

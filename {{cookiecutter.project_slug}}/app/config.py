@@ -5,7 +5,8 @@ import warnings
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from limits import parse
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values copied from examples: never acceptable as a real signing key.
@@ -20,10 +21,21 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres:postgres@localhost:5432/app"
     secret_key: SecretStr | None = None
     access_token_expire_minutes: int = 30
+    # Failed logins allowed in a moving window ("5/minute", "10/15 minutes"): per client
+    # address, and per account (email). Counted where RATE_LIMIT_STORAGE_URL says:
+    # memory:// (each process on its own) or redis://host:6379/0 (shared by all).
     login_rate_limit: str = "5/minute"
+    login_account_rate_limit: str = "10/15 minutes"
+    rate_limit_storage_url: str = "memory://"
     # "minimal": Argon2 at its lowest cost, so that tests log in in milliseconds. Never in
     # production, where passwords are hashed with pwdlib's recommended parameters.
     password_hash_cost: Literal["standard", "minimal"] = "standard"
+
+    @field_validator("login_rate_limit", "login_account_rate_limit")
+    @classmethod
+    def _parse_as_a_rate(cls, value: str) -> str:
+        parse(value)  # ValueError on anything `limits` cannot read
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_hashing_in_production(self) -> "Settings":

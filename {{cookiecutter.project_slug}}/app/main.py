@@ -8,11 +8,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import get_settings
 from app.database import session_factory
+from app.ratelimit import warn_if_counted_per_process
 from app.routers import auth, patients, sessions
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    warn_if_counted_per_process(get_settings())
     # The engine is made here, inside the server's event loop: asyncpg connections
     # belong to the loop that opened them.
     engine = create_async_engine(get_settings().database_url, pool_pre_ping=True)

@@ -8,11 +8,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from limits import parse
 
 from app.auth.utils import create_access_token, get_password_hash
+from app.main import app
 from app.models.db_models import Patient, Session, User
 from app.models.schemas import UserRole
-from app.routers.auth import login_rate_limit
+from app.routers.auth import login_limits
+from tests.client_address import ClientAddress
 
 PASSWORD = "testpass123"
 
@@ -25,7 +28,22 @@ def password_hash() -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    login_rate_limit.reset()
+    login_limits.reset()
+
+
+@pytest.fixture
+def small_login_limits(monkeypatch):
+    """Budgets of 2 failures per client and 3 per account: spent with few slow Argon2 checks."""
+    monkeypatch.setattr(login_limits, "per_client", parse("2/minute"))
+    monkeypatch.setattr(login_limits, "per_account", parse("3/minute"))
+
+
+@pytest.fixture
+def client_address(monkeypatch) -> ClientAddress:
+    """The client address of the next requests: set `client_address.host` to change it."""
+    address = ClientAddress(app.build_middleware_stack(), host="192.0.2.1")
+    monkeypatch.setattr(app, "middleware_stack", address)
+    return address
 
 
 async def add_row(test_db, row):

@@ -1,4 +1,4 @@
-"""Login, tokens and the rate limit: what a hostile client tries first."""
+"""Login, tokens and the login limits: what a hostile client tries first."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,10 +8,11 @@ import pytest
 
 from app.auth.utils import ALGORITHM, create_access_token
 from app.config import get_settings
-from app.routers.auth import login_rate_limit
+from app.routers.auth import login_limits
 from tests.routers.conftest import PASSWORD, add_row, make_user
 
 LOGIN = {"email": "therapist@test.com", "password": PASSWORD}
+WRONG = LOGIN | {"password": "wrong-password"}
 
 
 def token_headers(token: str) -> dict[str, str]:
@@ -95,6 +96,10 @@ def _claims(user_id: uuid.UUID, **overrides) -> dict:
         pytest.param(
             lambda user: signed({"sub": str(user.id), "iat": datetime.now(UTC)}), id="no-expiry"
         ),
+        pytest.param(
+            lambda user: signed({k: v for k, v in _claims(user.id).items() if k != "iat"}),
+            id="no-issued-at",
+        ),
         pytest.param(lambda user: signed(_claims(user.id, sub="admin")), id="bad-subject"),
         pytest.param(lambda user: signed(_claims(uuid.uuid4())), id="unknown-user"),
         pytest.param(lambda user: "not.a.token", id="garbage"),
@@ -122,13 +127,70 @@ async def test_schema_documents_the_401_of_every_protected_operation(client):
     assert [op["operationId"] for op in protected if "401" not in op["responses"]] == []
 
 
-async def test_login_is_rate_limited_per_client(client, therapist_user):
-    allowed = login_rate_limit.rate.amount
-    wrong = LOGIN | {"password": "wrong-password"}
-
-    refused = [await client.post("/auth/login", json=wrong) for _ in range(allowed)]
+async def test_failed_logins_are_limited_per_client(
+    client, client_address, small_login_limits, therapist_user
+):
+    allowed = login_limits.per_client.amount
+    client_address.host = "192.0.2.1"
+    # A different unknown account each time: only this client's budget runs out.
+    guesses = [LOGIN | {"email": f"guess{n}@test.com"} for n in range(allowed)]
+    refused = [await client.post("/auth/login", json=guess) for guess in guesses]
     blocked = await client.post("/auth/login", json=LOGIN)
+    client_address.host = "198.51.100.1"
+    elsewhere = await client.post("/auth/login", json=LOGIN)
 
     assert [response.status_code for response in refused] == [401] * allowed
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
+    assert elsewhere.status_code == 200
+
+
+async def test_successful_logins_use_up_no_budget(
+    client, client_address, small_login_limits, therapist_user
+):
+    # Everyone behind one address (an office, a proxy) logging in, more often than any limit.
+    logins = max(login_limits.per_client.amount, login_limits.per_account.amount) + 1
+    accepted = [await client.post("/auth/login", json=LOGIN) for _ in range(logins)]
+    wrong = await client.post("/auth/login", json=WRONG)
+
+    assert [response.status_code for response in accepted] == [200] * logins
+    assert wrong.status_code == 401
+
+
+async def test_failures_from_many_addresses_lock_the_account(
+    client, client_address, small_login_limits, therapist_user, other_therapist
+):
+    allowed = login_limits.per_account.amount
+    statuses = []
+    for n in range(allowed):
+        client_address.host = f"203.0.113.{n + 1}"
+        email = LOGIN["email"].upper() if n % 2 else LOGIN["email"]  # one account either way
+        response = await client.post("/auth/login", json=WRONG | {"email": email})
+        statuses.append(response.status_code)
+    client_address.host = "198.51.100.1"
+    locked = await client.post("/auth/login", json=LOGIN)
+    other = await client.post("/auth/login", json=LOGIN | {"email": "other@test.com"})
+
+    assert statuses == [401] * allowed
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
+    assert other.status_code == 200
+
+
+async def test_a_locked_account_looks_the_same_whether_it_exists_or_not(
+    client, client_address, small_login_limits, therapist_user
+):
+    allowed = login_limits.per_account.amount
+    answers = {}
+    for email in ("therapist@test.com", "nobody@test.com"):
+        for n in range(allowed):
+            client_address.host = f"203.0.113.{len(answers) * allowed + n + 1}"
+            await client.post("/auth/login", json=WRONG | {"email": email})
+        client_address.host = "198.51.100.1"
+        response = await client.post("/auth/login", json=LOGIN | {"email": email})
+        answers[email] = (response.status_code, response.json(), sorted(response.headers))
+
+    assert answers["nobody@test.com"] == answers["therapist@test.com"]
+    status_code, _, headers = answers["nobody@test.com"]
+    assert status_code == 429
+    assert "retry-after" in headers

@@ -63,6 +63,27 @@ async def test_list_patients_shows_only_own(client, auth_headers, test_patient, 
     assert [row["id"] for row in response.json()] == [str(test_patient.id)]
 
 
+async def test_list_patients_pages_in_name_order(client, test_db, auth_headers, therapist_user):
+    # Two patients share a name: their ids settle the order, so pages never overlap.
+    names = ["Carol", "Alice", "Bob", "Alice", "Dave"]
+    rows = [
+        await add_row(test_db, make_patient(therapist_user.id, name=name, email=f"p{n}@test.com"))
+        for n, name in enumerate(names)
+    ]
+    expected = [str(row.id) for row in sorted(rows, key=lambda row: (row.name, row.id))]
+
+    pages = [
+        await client.get(f"/patients?limit=2&offset={offset}", headers=auth_headers)
+        for offset in (0, 2, 4)
+    ]
+
+    assert [[row["id"] for row in page.json()] for page in pages] == [
+        expected[:2],
+        expected[2:4],
+        expected[4:],
+    ]
+
+
 async def test_get_patient(client, auth_headers, test_patient):
     response = await client.get(f"/patients/{test_patient.id}", headers=auth_headers)
 

@@ -44,6 +44,11 @@ def test_compose_runs_the_chosen_postgres_with_its_data_in_a_volume(projects, ve
     target = "/var/lib/postgresql" if int(version) >= 18 else "/var/lib/postgresql/data"
     assert db["volumes"] == [f"db-data:{target}"]
     assert "db-data" in compose["volumes"]
+    # Redis for the login limits, on this machine only, where .env.example says it is.
+    redis = compose["services"]["redis"]
+    assert redis["ports"] == ["127.0.0.1:6379:6379"]
+    assert "healthcheck" in redis
+    assert "redis://localhost:6379/0" in (projects[version] / ".env.example").read_text()
 
 
 def test_env_example_settings_and_compose_name_the_same_database(projects):

@@ -9,8 +9,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 
-POSTGRES, ASYNC_SQLITE, SHARED = "postgres_testcontainer", "all_async_sqlite", "shared_session"
-ISOLATION_LIMIT_MS = {POSTGRES: 5, ASYNC_SQLITE: 2, SHARED: 2}  # the issue's targets
+from benchmarks.variants import STRATEGIES
+
+ASYNC_SQLITE = "all_async_sqlite"  # the suite the PostgreSQL suites' wall time is set against
+# The issue's targets against the bare harness (per-test median, mean) and for wall time.
+HARNESS_MEDIAN_LIMIT, HARNESS_MEAN_LIMIT, POSTGRES_WALL_LIMIT = 1.3, 2.0, 1.3
 COLOURS = {"ours": "tab:blue", "baseline": "tab:orange", "floor": "tab:grey"}
 LINES = {"ours": "o-", "baseline": "s--", "floor": "^:"}
 
@@ -20,7 +23,21 @@ def _at(rows: list[dict], n: int) -> dict[tuple[str, str], dict]:
 
 
 def _floor(at: dict[tuple[str, str], dict], strategy: str) -> dict:
-    return next(r for (s, _), r in at.items() if s == strategy and r["kind"] == "floor")
+    """The strategy's no-isolation floor; an empty row if it has none (yet)."""
+    found = (r for (s, _), r in at.items() if s == strategy and r["kind"] == "floor")
+    return next(found, {"wall_s": None})
+
+
+def _harness(harnesses: list[dict], database: str, n: int | None) -> float | None:
+    """The bare harness's median per iteration, for that database at that N (None: the
+    runs beside the shipped suites)."""
+    found = (h["median_ms"] for h in harnesses if (h["database"], h["n"]) == (database, n))
+    return next(found, None)
+
+
+def _async_sqlite_wall(suites: list[dict]) -> float | None:
+    found = (s["wall_s"] for s in suites if (s["strategy"], s["key"]) == (ASYNC_SQLITE, "ours"))
+    return next(found, None)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -39,8 +56,9 @@ def _plotted(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def targets(rows: list[dict]) -> list[dict]:
-    """The issue's targets for each of ours, with this run's figures at its largest N."""
+def targets(rows: list[dict], harnesses: list[dict], suites: list[dict]) -> list[dict]:
+    """The issue's targets for each of ours, with this run's figures at its largest N, and
+    for the shipped suites against the bare harness."""
     n = max(r["n"] for r in rows)
     at = _at(rows, n)
     found = []
@@ -56,34 +74,63 @@ def targets(rows: list[dict]) -> list[dict]:
         if ours["kind"] != "ours":
             continue
         label, reset = ours["label"], ours["reset_median_ms"]
-        check(f"{label}: isolation cost per test, median (ms)", reset, ISOLATION_LIMIT_MS[strategy])
-        if strategy == POSTGRES:
-            drop_create = at[POSTGRES, "postgres_drop_create"]["reset_median_ms"]
+        postgres = STRATEGIES[strategy].database == "postgres"
+        limit = STRATEGIES[strategy].isolation_limit_ms
+        check(f"{label}: isolation cost per test, median (ms)", reset, limit)
+        if (strategy, "postgres_drop_create") in at:
+            drop_create = at[strategy, "postgres_drop_create"]["reset_median_ms"]
             check(
                 f"{label}: drop_all/create_all's cost per test ÷ ours (×)",
                 _ratio(drop_create, reset),
                 10,
                 at_most=False,
             )
-        check(
-            f"{label}: wall time ÷ no-isolation floor's, N={n} (×)",
-            _ratio(ours["wall_s"], _floor(at, strategy)["wall_s"]),
-            1.5,
-        )
+        if floor := _floor(at, strategy)["wall_s"]:  # a strategy may have no floor yet
+            check(
+                f"{label}: wall time ÷ no-isolation floor's, N={n} (×)",
+                _ratio(ours["wall_s"], floor),
+                1.5,
+            )
         check(
             f"{label}: wall time -n 0 ÷ -n 2, N={n} (×)",
             _ratio(ours["wall_s"], ours["wall_n2_s"]),
             1.6,
             at_most=False,
         )
-        if strategy == POSTGRES:
+        if postgres:
             startups = [
-                r["startup_ms"] for r in rows if (r["strategy"], r["key"]) == (POSTGRES, key)
+                r["startup_ms"] for r in rows if (r["strategy"], r["key"]) == (strategy, key)
             ]
             check(
                 f"{label}: session start-up, median over sizes (ms)",
                 statistics.median(startups),
                 1000,
+            )
+        harness = _harness(harnesses, STRATEGIES[strategy].database, n)
+        check(
+            f"{label}: generated tests, per-test median ÷ bare harness, N={n} (×)",
+            _ratio(ours["test_median_ms"], harness),
+            HARNESS_MEDIAN_LIMIT,
+        )
+    sqlite_wall = _async_sqlite_wall(suites)
+    for suite in suites:
+        label, database = suite["label"], suite["database"]
+        harness = _harness(harnesses, database, None)
+        check(
+            f"{label}: shipped suite, per-test median ÷ bare harness (×)",
+            _ratio(suite["test_median_ms"], harness),
+            HARNESS_MEDIAN_LIMIT,
+        )
+        check(
+            f"{label}: shipped suite, per-test mean ÷ bare harness (×)",
+            _ratio(suite["test_mean_ms"], harness),
+            HARNESS_MEAN_LIMIT,
+        )
+        if database == "postgres":
+            check(
+                f"{label}: shipped suite wall time ÷ async sqlite's (×)",
+                _ratio(suite["wall_s"], sqlite_wall),
+                POSTGRES_WALL_LIMIT,
             )
     return found
 
@@ -126,6 +173,59 @@ def table(results: dict) -> str:
                 "pass" if row["tests_passed"] else "FAIL",
             )
             lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += [
+        "",
+        "Per test (set-up + call + tear-down, pytest's durations; -n 0), against the bare "
+        "harness of the same database at the same N (one event loop, pooled connections, "
+        "the same rows and request, no pytest):",
+        "",
+        "| strategy / variant | N | per test, median (ms) | mean (ms) | bare harness, median "
+        "(ms) | median ÷ harness | mean ÷ harness |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    harnesses = results["harness"]
+    for n in results["sizes"]:
+        for database in sorted({h["database"] for h in harnesses}):
+            harness = _harness(harnesses, database, n)
+            lines.append(
+                f"| bare harness ({database}) | {n} | {_number(harness, 2)} | – | – | – | – |"
+            )
+        for row in (r for r in results["rows"] if r["n"] == n and r["kind"] == "ours"):
+            harness = _harness(harnesses, STRATEGIES[row["strategy"]].database, n)
+            cells = (
+                row["label"],
+                n,
+                _number(row["test_median_ms"], 2),
+                _number(row["test_mean_ms"], 2),
+                _number(harness, 2),
+                _number(_ratio(row["test_median_ms"], harness), 2),
+                _number(_ratio(row["test_mean_ms"], harness), 2),
+            )
+            lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += [
+        "",
+        "Shipped suites (the project's own tests, -n 0), against the bare harness run beside them:",
+        "",
+        "| strategy | tests | per test, median (ms) | mean (ms) | bare harness, median (ms) "
+        "| median ÷ harness | mean ÷ harness | wall (s) | wall ÷ async sqlite's | tests |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    sqlite_wall = _async_sqlite_wall(results["suites"])
+    for suite in results["suites"]:
+        harness = _harness(harnesses, suite["database"], None)
+        cells = (
+            suite["label"],
+            suite["tests"],
+            _number(suite["test_median_ms"], 2),
+            _number(suite["test_mean_ms"], 2),
+            _number(harness, 2),
+            _number(_ratio(suite["test_median_ms"], harness), 2),
+            _number(_ratio(suite["test_mean_ms"], harness), 2),
+            _number(suite["wall_s"], 2),
+            _number(_ratio(suite["wall_s"], sqlite_wall), 2),
+            "pass" if suite["passed"] else "FAIL",
+        )
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     lines += ["", "| target | figure | limit | met |", "|---|--:|--:|---|"]
     for target in results["targets"]:
         met = "yes" if target["met"] else "**no**"

@@ -1,7 +1,7 @@
 """Benchmark the template's database-testing strategies against the usual alternatives.
 
     .venv/bin/python -m benchmarks.run [--quick] [--sizes 50 200 800] [--repeats 3 3 1]
-                                       [--patch proposal.diff ...]
+                                       [--patch proposal.diff ...] [--no-suites]
 
 Bakes each strategy once, then for each size N writes N generated API tests into a copy
 per variant (ours and the baselines of benchmarks/variants.py) and runs them with `-n 0`,
@@ -200,7 +200,7 @@ def _status(returncode: int) -> str:
 
 
 def measure(
-    variants: list[Variant], sizes: dict[int, int], workdir: Path, server: str
+    variants: list[Variant], sizes: dict[int, int], workdir: Path, server: str, suites: bool = True
 ) -> tuple[list[Measurement], list[HarnessMeasurement], list[Measurement]]:
     """Runs of every variant at each size N, repeated sizes[N] times, each repeat after
     the bare harness of each database; then the shipped suites of ours, after the harness
@@ -243,7 +243,7 @@ def measure(
     ours = {v: p for v, p in projects.items() if v.kind == "ours"}
     shipped = {v: Measurement(v, 0) for v in ours}
     harness_for_suites = {d: HarnessMeasurement(d, None) for d in databases}
-    repeats = next(iter(sizes.values()))
+    repeats = next(iter(sizes.values())) if suites else 0
     for repeat in range(1, repeats + 1):
         title = f"shipped suites repeat {repeat}/{repeats}"
         harness_turn(harness_for_suites, HARNESS_ITERATIONS_FOR_SUITES, title)
@@ -251,7 +251,8 @@ def measure(
             run = run_once(project, variant, "0", server, shipped=True)
             shipped[variant].runs.append(run)
             print(f"{title} {variant.label}: {run.wall_s:.1f} s, {_status(run.returncode)}")
-    harnesses.extend(harness_for_suites.values())
+    if repeats:
+        harnesses.extend(harness_for_suites.values())
     return measurements, harnesses, list(shipped.values())
 
 
@@ -401,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also run ours with this diff of _strategies/<strategy>/conftest.py applied",
     )
+    parser.add_argument(
+        "--no-suites", action="store_true", help="skip the shipped suites (and their harness)"
+    )
     args = parser.parse_args(argv)
     variants = [*VARIANTS, *map(patched, args.patch)]
     repeats = args.repeats * len(args.sizes) if len(args.repeats) == 1 else args.repeats
@@ -411,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="fdt-bench-") as tmp, throwaway_server() as server:
         info = machine(server)
-        measurements, harness_runs, suite_runs = measure(variants, sizes, Path(tmp), server)
+        measurements, harness_runs, suite_runs = measure(
+            variants, sizes, Path(tmp), server, suites=not args.no_suites
+        )
     rows = [summary(m) for m in measurements]
     harnesses = [harness_summary(m) for m in harness_runs]
     suites = [suite_summary(m) for m in suite_runs]

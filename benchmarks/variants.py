@@ -36,7 +36,7 @@ class Strategy:
     def sync_tests(self) -> bool:
         """The post-generation hook turns the shared tests sync for this strategy."""
         manifest = tomllib.loads((TEMPLATE_STRATEGIES / "manifest.toml").read_text("utf-8"))
-        return bool(manifest["db_strategy"][self.name].get("sync_tests"))
+        return bool(manifest["db_strategy"].get(self.name, {}).get("sync_tests"))
 
 
 STRATEGIES = {

@@ -13,8 +13,10 @@ it calls `pytest_fixture_setup` for it. Which of the named fixtures ever ran is 
 too, so that a name a strategy's conftest no longer has is noticed, not silently zero.
 
 Every test's own cost, as pytest's durations report it: set-up plus call plus tear-down
-(`pytest_runtest_logreport`), in ms per node id. Under xdist each worker records its own
-tests; the controller, which sees them all again, records none.
+(`pytest_runtest_logreport`), in ms per node id; and the CPU time of this process over the
+test's whole protocol (`time.process_time`, which other work on the machine hardly
+changes). Under xdist each worker records its own tests; the controller, which sees them
+all again, records none.
 """
 
 import json
@@ -34,6 +36,7 @@ results = {
     "rows_at_start": [],
     "rows_left": None,
     "test_ms": {},
+    "test_cpu_ms": {},
     "fixtures_seen": [],
 }
 _reset_setup_ms: dict[str, float] = {}  # per test (node id), until its tear-down is timed
@@ -80,6 +83,15 @@ def pytest_runtest_logreport(report):
         return  # xdist's controller, handed a worker's report: the worker counted it
     test_ms = results["test_ms"]
     test_ms[report.nodeid] = test_ms.get(report.nodeid, 0.0) + report.duration * 1000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        results["test_cpu_ms"][item.nodeid] = (time.process_time() - start) * 1000
 
 
 @pytest.fixture(scope="session")

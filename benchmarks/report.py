@@ -28,11 +28,60 @@ def _floor(at: dict[tuple[str, str], dict], strategy: str) -> dict:
     return next(found, {"wall_s": None})
 
 
+def _harness_row(harnesses: list[dict], database: str, n: int | None) -> dict:
+    """The bare harness's figures for that database at that N (None: the runs beside the
+    shipped suites); an empty row if it did not run."""
+    found = (h for h in harnesses if (h["database"], h["n"]) == (database, n))
+    return next(found, {})
+
+
 def _harness(harnesses: list[dict], database: str, n: int | None) -> float | None:
-    """The bare harness's median per iteration, for that database at that N (None: the
-    runs beside the shipped suites)."""
-    found = (h["median_ms"] for h in harnesses if (h["database"], h["n"]) == (database, n))
-    return next(found, None)
+    """The bare harness's median per iteration."""
+    return _harness_row(harnesses, database, n).get("median_ms")
+
+
+PER_TEST_COLUMNS = (
+    "per test, median (ms) | mean (ms) | CPU, median (ms) | median ÷ harness's "
+    "| mean ÷ harness's | CPU ÷ harness's |"
+)
+
+
+def _per_test_header(count: str, extra: str = "", extra_rule: str = "") -> list[str]:
+    return [
+        f"| strategy / variant | {count} | {PER_TEST_COLUMNS}{extra}",
+        f"|---|--:|--:|--:|--:|--:|--:|--:|{extra_rule}",
+    ]
+
+
+def _harness_lines(harnesses: list[dict], n: int | None, count, extra: str = "") -> list[str]:
+    lines = []
+    for h in sorted((h for h in harnesses if h["n"] == n), key=lambda h: h["database"]):
+        cells = (
+            f"bare harness ({h['database']})",
+            count,
+            _number(h["median_ms"], 2),
+            _number(h["mean_ms"], 2),
+            _number(h["cpu_median_ms"], 2),
+            "–",
+            "–",
+            "–",
+        )
+        lines.append("| " + " | ".join(map(str, cells)) + " |" + extra)
+    return lines
+
+
+def _per_test_line(label: str, count, row: dict, harness: dict) -> str:
+    cells = (
+        label,
+        count,
+        _number(row["test_median_ms"], 2),
+        _number(row["test_mean_ms"], 2),
+        _number(row["test_cpu_median_ms"], 2),
+        _number(_ratio(row["test_median_ms"], harness.get("median_ms")), 2),
+        _number(_ratio(row["test_mean_ms"], harness.get("mean_ms")), 2),
+        _number(_ratio(row["test_cpu_median_ms"], harness.get("cpu_median_ms")), 2),
+    )
+    return "| " + " | ".join(map(str, cells)) + " |"
 
 
 def _async_sqlite_wall(suites: list[dict]) -> float | None:
@@ -108,22 +157,22 @@ def targets(rows: list[dict], harnesses: list[dict], suites: list[dict]) -> list
             )
         harness = _harness(harnesses, STRATEGIES[strategy].database, n)
         check(
-            f"{label}: generated tests, per-test median ÷ bare harness, N={n} (×)",
+            f"{label}: generated tests, per-test median ÷ bare harness's, N={n} (×)",
             _ratio(ours["test_median_ms"], harness),
             HARNESS_MEDIAN_LIMIT,
         )
     sqlite_wall = _async_sqlite_wall(suites)
     for suite in suites:
         label, database = suite["label"], suite["database"]
-        harness = _harness(harnesses, database, None)
+        harness = _harness_row(harnesses, database, None)
         check(
-            f"{label}: shipped suite, per-test median ÷ bare harness (×)",
-            _ratio(suite["test_median_ms"], harness),
+            f"{label}: shipped suite, per-test median ÷ bare harness's (×)",
+            _ratio(suite["test_median_ms"], harness.get("median_ms")),
             HARNESS_MEDIAN_LIMIT,
         )
         check(
-            f"{label}: shipped suite, per-test mean ÷ bare harness (×)",
-            _ratio(suite["test_mean_ms"], harness),
+            f"{label}: shipped suite, per-test mean ÷ bare harness's (×)",
+            _ratio(suite["test_mean_ms"], harness.get("mean_ms")),
             HARNESS_MEAN_LIMIT,
         )
         if database == "postgres":
@@ -173,59 +222,43 @@ def table(results: dict) -> str:
                 "pass" if row["tests_passed"] else "FAIL",
             )
             lines.append("| " + " | ".join(map(str, cells)) + " |")
-    lines += [
-        "",
-        "Per test (set-up + call + tear-down, pytest's durations; -n 0), against the bare "
-        "harness of the same database at the same N (one event loop, pooled connections, "
-        "the same rows and request, no pytest):",
-        "",
-        "| strategy / variant | N | per test, median (ms) | mean (ms) | bare harness, median "
-        "(ms) | median ÷ harness | mean ÷ harness |",
-        "|---|--:|--:|--:|--:|--:|--:|",
-    ]
     harnesses = results["harness"]
-    for n in results["sizes"]:
-        for database in sorted({h["database"] for h in harnesses}):
-            harness = _harness(harnesses, database, n)
-            lines.append(
-                f"| bare harness ({database}) | {n} | {_number(harness, 2)} | – | – | – | – |"
-            )
-        for row in (r for r in results["rows"] if r["n"] == n and r["kind"] == "ours"):
-            harness = _harness(harnesses, STRATEGIES[row["strategy"]].database, n)
-            cells = (
-                row["label"],
-                n,
-                _number(row["test_median_ms"], 2),
-                _number(row["test_mean_ms"], 2),
-                _number(harness, 2),
-                _number(_ratio(row["test_median_ms"], harness), 2),
-                _number(_ratio(row["test_mean_ms"], harness), 2),
-            )
-            lines.append("| " + " | ".join(map(str, cells)) + " |")
     lines += [
         "",
-        "Shipped suites (the project's own tests, -n 0), against the bare harness run beside them:",
+        "Per test: set-up + call + tear-down (pytest's durations; -n 0) and this process's CPU "
+        "time, against the bare harness of the same database at the same N (one event loop, "
+        "pooled connections, the same rows, request and reset, no pytest):",
         "",
-        "| strategy | tests | per test, median (ms) | mean (ms) | bare harness, median (ms) "
-        "| median ÷ harness | mean ÷ harness | wall (s) | wall ÷ async sqlite's | tests |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        *_per_test_header("N"),
     ]
-    sqlite_wall = _async_sqlite_wall(results["suites"])
-    for suite in results["suites"]:
-        harness = _harness(harnesses, suite["database"], None)
-        cells = (
-            suite["label"],
-            suite["tests"],
-            _number(suite["test_median_ms"], 2),
-            _number(suite["test_mean_ms"], 2),
-            _number(harness, 2),
-            _number(_ratio(suite["test_median_ms"], harness), 2),
-            _number(_ratio(suite["test_mean_ms"], harness), 2),
-            _number(suite["wall_s"], 2),
-            _number(_ratio(suite["wall_s"], sqlite_wall), 2),
-            "pass" if suite["passed"] else "FAIL",
-        )
-        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    for n in results["sizes"]:
+        lines += _harness_lines(harnesses, n, n)
+        for row in (r for r in results["rows"] if r["n"] == n and r["kind"] == "ours"):
+            harness = _harness_row(harnesses, STRATEGIES[row["strategy"]].database, n)
+            lines.append(_per_test_line(row["label"], n, row, harness))
+    if results["suites"]:
+        lines += [
+            "",
+            "Shipped suites (the project's own tests, -n 0), against the bare harness run "
+            "beside them; wall: the whole pytest process:",
+            "",
+            *_per_test_header(
+                "tests", " wall (s) | wall ÷ async sqlite's | tests |", "--:|--:|---|"
+            ),
+        ]
+        lines += _harness_lines(harnesses, None, "–", " – | – | – |")
+        sqlite_wall = _async_sqlite_wall(results["suites"])
+        for suite in results["suites"]:
+            harness = _harness_row(harnesses, suite["database"], None)
+            wall = (
+                _number(suite["wall_s"], 2),
+                _number(_ratio(suite["wall_s"], sqlite_wall), 2),
+                "pass" if suite["passed"] else "FAIL",
+            )
+            lines.append(
+                _per_test_line(suite["label"], suite["tests"], suite, harness)
+                + "".join(f" {cell} |" for cell in wall)
+            )
     lines += ["", "| target | figure | limit | met |", "|---|--:|--:|---|"]
     for target in results["targets"]:
         met = "yes" if target["met"] else "**no**"

@@ -68,6 +68,7 @@ class Run:
     rows_left: int | None  # rows found after the last reset (-n 0 only)
     tail: str  # the end of pytest's output
     test_ms: dict[str, float]  # per test: set-up + call + tear-down
+    test_cpu_ms: dict[str, float]  # per test: this process's CPU time
     fixtures_seen: set[str]  # which of the variant's reset and start-up fixtures ran
 
 
@@ -83,6 +84,7 @@ class HarnessRun:
     """One run of the bare harness."""
 
     iterations_ms: list[float]
+    iterations_cpu_ms: list[float]
     wall_s: float
     returncode: int
     tail: str
@@ -127,8 +129,14 @@ def run_harness(project: Project, database: str, iterations: int, server: str) -
     start = time.perf_counter()
     result = project.run("bench_harness", database, str(iterations), *url)
     wall_s = time.perf_counter() - start
-    timings = json.loads(result.stdout)["iterations_ms"] if result.returncode == 0 else []
-    return HarnessRun(timings, wall_s, result.returncode, (result.stdout + result.stderr)[-2000:])
+    timings = json.loads(result.stdout) if result.returncode == 0 else {}
+    return HarnessRun(
+        timings.get("iterations_ms", []),
+        timings.get("iterations_cpu_ms", []),
+        wall_s,
+        result.returncode,
+        (result.stdout + result.stderr)[-2000:],
+    )
 
 
 def run_once(
@@ -161,6 +169,7 @@ def run_once(
         rows_left=max(rows_left, default=None),
         tail=(result.stdout + result.stderr)[-2000:],
         test_ms={node: ms for p in processes for node, ms in p["test_ms"].items()},
+        test_cpu_ms={node: ms for p in processes for node, ms in p["test_cpu_ms"].items()},
         fixtures_seen={name for p in processes for name in p["fixtures_seen"]},
     )
 
@@ -261,15 +270,29 @@ def _median(values) -> float | None:
     return statistics.median(values) if values else None
 
 
-def _per_test(runs: list[Run]) -> dict:
-    """Each test's set-up + call + tear-down: median and mean per run, then the median
-    of these over the runs."""
-    per_run = [[ms for node, ms in r.test_ms.items() if LAST_TEST not in node] for r in runs]
+def _medians(per_run: list[list[float]]) -> tuple[float | None, float | None]:
+    """Median and mean per run, then the median of each over the runs."""
     per_run = [values for values in per_run if values]
+    return (
+        _median(statistics.median(values) for values in per_run),
+        _median(statistics.mean(values) for values in per_run),
+    )
+
+
+def _per_test(runs: list[Run]) -> dict:
+    """Each test's set-up + call + tear-down (and CPU time), the last row-counting test
+    of the generated ones left out."""
+
+    def values(r: Run, field: str) -> list[float]:
+        return [ms for node, ms in getattr(r, field).items() if LAST_TEST not in node]
+
+    median, mean = _medians([values(r, "test_ms") for r in runs])
+    cpu_median, _ = _medians([values(r, "test_cpu_ms") for r in runs])
     return {
-        "tests": max((len(values) for values in per_run), default=0),
-        "test_median_ms": _median(statistics.median(values) for values in per_run),
-        "test_mean_ms": _median(statistics.mean(values) for values in per_run),
+        "tests": max((len(values(r, "test_ms")) for r in runs), default=0),
+        "test_median_ms": median,
+        "test_mean_ms": mean,
+        "test_cpu_median_ms": cpu_median,
     }
 
 
@@ -326,13 +349,15 @@ def summary(measurement: Measurement) -> dict:
 
 def harness_summary(measurement: HarnessMeasurement) -> dict:
     runs = measurement.runs
-    timed = [r.iterations_ms for r in runs if r.iterations_ms]
+    median, mean = _medians([r.iterations_ms for r in runs])
+    cpu_median, _ = _medians([r.iterations_cpu_ms for r in runs])
     return {
         "database": measurement.database,
         "n": measurement.n,
         "repeats": len(runs),
-        "median_ms": _median(statistics.median(t) for t in timed),
-        "mean_ms": _median(statistics.mean(t) for t in timed),
+        "median_ms": median,
+        "mean_ms": mean,
+        "cpu_median_ms": cpu_median,
         "wall_s": statistics.median(r.wall_s for r in runs),
         "passed": all(r.returncode == 0 for r in runs),
         "first_failure": next((r.tail for r in runs if r.returncode != 0), None),

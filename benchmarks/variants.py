@@ -110,7 +110,8 @@ VARIANTS = (
         "postgres_testcontainer",
         "database per test (TEMPLATE)",
         "database",
-        (*POSTGRES_STARTUP, "admin"),
+        # Its own `client` leaves the strategy's app fixtures unused.
+        ("database_url", "sync_engine", "admin"),
         conftest="postgres_template_db",
     ),
     Variant(

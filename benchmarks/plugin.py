@@ -9,7 +9,14 @@ environment:
                           session start-up (database ready, schema built)
 
 Fixture set-up times are exclusive: pytest sets up a fixture's own dependencies before
-it calls `pytest_fixture_setup` for it.
+it calls `pytest_fixture_setup` for it. Which of the named fixtures ever ran is recorded
+too, so that a name a strategy's conftest no longer has is noticed, not silently zero.
+
+Every test's own cost, as pytest's durations report it: set-up plus call plus tear-down
+(`pytest_runtest_logreport`), in ms per node id; and the CPU time of this process over the
+test's whole protocol (`time.process_time`, which other work on the machine hardly
+changes). Under xdist each worker records its own tests; the controller, which sees them
+all again, records none.
 """
 
 import json
@@ -23,7 +30,15 @@ RESET_FIXTURE = os.environ["BENCH_RESET_FIXTURE"]
 STARTUP_FIXTURES = set(os.environ["BENCH_STARTUP_FIXTURES"].split(","))
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
-results = {"reset_ms": [], "startup_ms": 0.0, "rows_at_start": [], "rows_left": None}
+results = {
+    "reset_ms": [],
+    "startup_ms": 0.0,
+    "rows_at_start": [],
+    "rows_left": None,
+    "test_ms": {},
+    "test_cpu_ms": {},
+    "fixtures_seen": [],
+}
 _reset_setup_ms: dict[str, float] = {}  # per test (node id), until its tear-down is timed
 _teardown_started: dict[str, float] = {}
 
@@ -37,6 +52,8 @@ def pytest_fixture_setup(fixturedef, request):
     name = fixturedef.argname
     if name != RESET_FIXTURE and name not in STARTUP_FIXTURES:
         return (yield)
+    if name not in results["fixtures_seen"]:
+        results["fixtures_seen"].append(name)
     start = time.perf_counter()
     try:
         return (yield)
@@ -59,6 +76,22 @@ def pytest_fixture_post_finalizer(fixturedef, request):
     if fixturedef.argname == RESET_FIXTURE and node in _teardown_started:
         teardown_ms = _ms_since(_teardown_started.pop(node))
         results["reset_ms"].append(_reset_setup_ms.pop(node) + teardown_ms)
+
+
+def pytest_runtest_logreport(report):
+    if getattr(report, "node", None) is not None:
+        return  # xdist's controller, handed a worker's report: the worker counted it
+    test_ms = results["test_ms"]
+    test_ms[report.nodeid] = test_ms.get(report.nodeid, 0.0) + report.duration * 1000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        results["test_cpu_ms"][item.nodeid] = (time.process_time() - start) * 1000
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 
-POSTGRES, ASYNC_SQLITE, SHARED = "postgres_testcontainer", "all_async_sqlite", "shared_session"
-ISOLATION_LIMIT_MS = {POSTGRES: 5, ASYNC_SQLITE: 2, SHARED: 2}  # the issue's targets
+from benchmarks.variants import STRATEGIES
+
+ASYNC_SQLITE = "all_async_sqlite"  # the suite the PostgreSQL suites' wall time is set against
+# The issue's targets against the bare harness (per-test median, mean) and for wall time.
+HARNESS_MEDIAN_LIMIT, HARNESS_MEAN_LIMIT, POSTGRES_WALL_LIMIT = 1.3, 2.0, 1.3
 COLOURS = {"ours": "tab:blue", "baseline": "tab:orange", "floor": "tab:grey"}
 LINES = {"ours": "o-", "baseline": "s--", "floor": "^:"}
 
@@ -20,7 +23,70 @@ def _at(rows: list[dict], n: int) -> dict[tuple[str, str], dict]:
 
 
 def _floor(at: dict[tuple[str, str], dict], strategy: str) -> dict:
-    return next(r for (s, _), r in at.items() if s == strategy and r["kind"] == "floor")
+    """The strategy's no-isolation floor; an empty row if it has none (yet)."""
+    found = (r for (s, _), r in at.items() if s == strategy and r["kind"] == "floor")
+    return next(found, {"wall_s": None})
+
+
+def _harness_row(harnesses: list[dict], database: str, n: int | None) -> dict:
+    """The bare harness's figures for that database at that N (None: the runs beside the
+    shipped suites); an empty row if it did not run."""
+    found = (h for h in harnesses if (h["database"], h["n"]) == (database, n))
+    return next(found, {})
+
+
+def _harness(harnesses: list[dict], database: str, n: int | None) -> float | None:
+    """The bare harness's median per iteration."""
+    return _harness_row(harnesses, database, n).get("median_ms")
+
+
+PER_TEST_COLUMNS = (
+    "per test, median (ms) | mean (ms) | CPU, median (ms) | median ÷ harness's "
+    "| mean ÷ harness's | CPU ÷ harness's |"
+)
+
+
+def _per_test_header(count: str, extra: str = "", extra_rule: str = "") -> list[str]:
+    return [
+        f"| strategy / variant | {count} | {PER_TEST_COLUMNS}{extra}",
+        f"|---|--:|--:|--:|--:|--:|--:|--:|{extra_rule}",
+    ]
+
+
+def _harness_lines(harnesses: list[dict], n: int | None, count, extra: str = "") -> list[str]:
+    lines = []
+    for h in sorted((h for h in harnesses if h["n"] == n), key=lambda h: h["database"]):
+        cells = (
+            f"bare harness ({h['database']})",
+            count,
+            _number(h["median_ms"], 2),
+            _number(h["mean_ms"], 2),
+            _number(h["cpu_median_ms"], 2),
+            "–",
+            "–",
+            "–",
+        )
+        lines.append("| " + " | ".join(map(str, cells)) + " |" + extra)
+    return lines
+
+
+def _per_test_line(label: str, count, row: dict, harness: dict) -> str:
+    cells = (
+        label,
+        count,
+        _number(row["test_median_ms"], 2),
+        _number(row["test_mean_ms"], 2),
+        _number(row["test_cpu_median_ms"], 2),
+        _number(_ratio(row["test_median_ms"], harness.get("median_ms")), 2),
+        _number(_ratio(row["test_mean_ms"], harness.get("mean_ms")), 2),
+        _number(_ratio(row["test_cpu_median_ms"], harness.get("cpu_median_ms")), 2),
+    )
+    return "| " + " | ".join(map(str, cells)) + " |"
+
+
+def _async_sqlite_wall(suites: list[dict]) -> float | None:
+    found = (s["wall_s"] for s in suites if (s["strategy"], s["key"]) == (ASYNC_SQLITE, "ours"))
+    return next(found, None)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -39,8 +105,9 @@ def _plotted(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def targets(rows: list[dict]) -> list[dict]:
-    """The issue's targets for each of ours, with this run's figures at its largest N."""
+def targets(rows: list[dict], harnesses: list[dict], suites: list[dict]) -> list[dict]:
+    """The issue's targets for each of ours, with this run's figures at its largest N, and
+    for the shipped suites against the bare harness."""
     n = max(r["n"] for r in rows)
     at = _at(rows, n)
     found = []
@@ -56,34 +123,63 @@ def targets(rows: list[dict]) -> list[dict]:
         if ours["kind"] != "ours":
             continue
         label, reset = ours["label"], ours["reset_median_ms"]
-        check(f"{label}: isolation cost per test, median (ms)", reset, ISOLATION_LIMIT_MS[strategy])
-        if strategy == POSTGRES:
-            drop_create = at[POSTGRES, "postgres_drop_create"]["reset_median_ms"]
+        postgres = STRATEGIES[strategy].database == "postgres"
+        limit = STRATEGIES[strategy].isolation_limit_ms
+        check(f"{label}: isolation cost per test, median (ms)", reset, limit)
+        if (strategy, "postgres_drop_create") in at:
+            drop_create = at[strategy, "postgres_drop_create"]["reset_median_ms"]
             check(
                 f"{label}: drop_all/create_all's cost per test ÷ ours (×)",
                 _ratio(drop_create, reset),
                 10,
                 at_most=False,
             )
-        check(
-            f"{label}: wall time ÷ no-isolation floor's, N={n} (×)",
-            _ratio(ours["wall_s"], _floor(at, strategy)["wall_s"]),
-            1.5,
-        )
+        if floor := _floor(at, strategy)["wall_s"]:  # a strategy may have no floor yet
+            check(
+                f"{label}: wall time ÷ no-isolation floor's, N={n} (×)",
+                _ratio(ours["wall_s"], floor),
+                1.5,
+            )
         check(
             f"{label}: wall time -n 0 ÷ -n 2, N={n} (×)",
             _ratio(ours["wall_s"], ours["wall_n2_s"]),
             1.6,
             at_most=False,
         )
-        if strategy == POSTGRES:
+        if postgres:
             startups = [
-                r["startup_ms"] for r in rows if (r["strategy"], r["key"]) == (POSTGRES, key)
+                r["startup_ms"] for r in rows if (r["strategy"], r["key"]) == (strategy, key)
             ]
             check(
                 f"{label}: session start-up, median over sizes (ms)",
                 statistics.median(startups),
                 1000,
+            )
+        harness = _harness(harnesses, STRATEGIES[strategy].database, n)
+        check(
+            f"{label}: generated tests, per-test median ÷ bare harness's, N={n} (×)",
+            _ratio(ours["test_median_ms"], harness),
+            HARNESS_MEDIAN_LIMIT,
+        )
+    sqlite_wall = _async_sqlite_wall(suites)
+    for suite in suites:
+        label, database = suite["label"], suite["database"]
+        harness = _harness_row(harnesses, database, None)
+        check(
+            f"{label}: shipped suite, per-test median ÷ bare harness's (×)",
+            _ratio(suite["test_median_ms"], harness.get("median_ms")),
+            HARNESS_MEDIAN_LIMIT,
+        )
+        check(
+            f"{label}: shipped suite, per-test mean ÷ bare harness's (×)",
+            _ratio(suite["test_mean_ms"], harness.get("mean_ms")),
+            HARNESS_MEAN_LIMIT,
+        )
+        if database == "postgres":
+            check(
+                f"{label}: shipped suite wall time ÷ async sqlite's (×)",
+                _ratio(suite["wall_s"], sqlite_wall),
+                POSTGRES_WALL_LIMIT,
             )
     return found
 
@@ -126,6 +222,43 @@ def table(results: dict) -> str:
                 "pass" if row["tests_passed"] else "FAIL",
             )
             lines.append("| " + " | ".join(map(str, cells)) + " |")
+    harnesses = results["harness"]
+    lines += [
+        "",
+        "Per test: set-up + call + tear-down (pytest's durations; -n 0) and this process's CPU "
+        "time, against the bare harness of the same database at the same N (one event loop, "
+        "pooled connections, the same rows, request and reset, no pytest):",
+        "",
+        *_per_test_header("N"),
+    ]
+    for n in results["sizes"]:
+        lines += _harness_lines(harnesses, n, n)
+        for row in (r for r in results["rows"] if r["n"] == n and r["kind"] == "ours"):
+            harness = _harness_row(harnesses, STRATEGIES[row["strategy"]].database, n)
+            lines.append(_per_test_line(row["label"], n, row, harness))
+    if results["suites"]:
+        lines += [
+            "",
+            "Shipped suites (the project's own tests, -n 0), against the bare harness run "
+            "beside them; wall: the whole pytest process:",
+            "",
+            *_per_test_header(
+                "tests", " wall (s) | wall ÷ async sqlite's | tests |", "--:|--:|---|"
+            ),
+        ]
+        lines += _harness_lines(harnesses, None, "–", " – | – | – |")
+        sqlite_wall = _async_sqlite_wall(results["suites"])
+        for suite in results["suites"]:
+            harness = _harness_row(harnesses, suite["database"], None)
+            wall = (
+                _number(suite["wall_s"], 2),
+                _number(_ratio(suite["wall_s"], sqlite_wall), 2),
+                "pass" if suite["passed"] else "FAIL",
+            )
+            lines.append(
+                _per_test_line(suite["label"], suite["tests"], suite, harness)
+                + "".join(f" {cell} |" for cell in wall)
+            )
     lines += ["", "| target | figure | limit | met |", "|---|--:|--:|---|"]
     for target in results["targets"]:
         met = "yes" if target["met"] else "**no**"

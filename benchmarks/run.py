@@ -1,16 +1,20 @@
 """Benchmark the template's database-testing strategies against the usual alternatives.
 
     .venv/bin/python -m benchmarks.run [--quick] [--sizes 50 200 800] [--repeats 3 3 1]
-                                       [--patch proposal.diff ...]
+                                       [--patch proposal.diff ...] [--no-suites]
 
 Bakes each strategy once, then for each size N writes N generated API tests into a copy
 per variant (ours and the baselines of benchmarks/variants.py) and runs them with `-n 0`,
-and ours also with `-n 2`; variants take turns within each repeat. PostgreSQL variants all
-use one throwaway server (TEST_DATABASE_URL if set). Prints a table, and writes
+and ours also with `-n 2`, after the bare harness (benchmarks/harness.py: the same rows and
+requests for N iterations, no pytest) of each database; variants take turns within each
+repeat. Then, as many times as the first size is repeated, each of our strategies runs its
+own shipped suite, after the bare harnesses again. PostgreSQL variants all use one
+throwaway server (TEST_DATABASE_URL if set). Prints the tables, and writes
 results/results.json and results/chart.png beside this file.
 
-It exits 1 if one of our strategies fails its tests or lets a row survive a reset; no
-timing is ever checked. --quick (N = 50, one repeat) is the CI run.
+It exits 1 if one of our strategies fails its tests (the generated ones or its shipped
+suite), lets a row survive a reset, or the bare harness fails; no timing is ever checked.
+--quick (N = 50, one repeat) is the CI run.
 """
 
 import argparse
@@ -32,14 +36,23 @@ from cookiecutter.main import cookiecutter
 
 from benchmarks import report
 from benchmarks.suite import bench_tests
-from benchmarks.variants import VARIANTS, Variant, patched
+from benchmarks.variants import (
+    HARNESS_ITERATIONS_FOR_SUITES,
+    HARNESS_STRATEGY,
+    STRATEGIES,
+    VARIANTS,
+    Variant,
+    patched,
+)
 from tests.baking import TEMPLATE, Project, installed_python
 from tests.postgres import throwaway_server
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PLUGIN = HERE / "plugin.py"
+HARNESS = HERE / "harness.py"
 BENCH_TESTS = Path("tests/routers/bench")  # in the project: the generated tests' folder
+LAST_TEST = "test_zz_rows_left_by_the_last_reset"  # not one of the N: left out of per-test figures
 
 
 @dataclass
@@ -54,6 +67,9 @@ class Run:
     rows_at_start: int | None  # the most rows any test found when it started
     rows_left: int | None  # rows found after the last reset (-n 0 only)
     tail: str  # the end of pytest's output
+    test_ms: dict[str, float]  # per test: set-up + call + tear-down
+    test_cpu_ms: dict[str, float]  # per test: this process's CPU time
+    fixtures_seen: set[str]  # which of the variant's reset and start-up fixtures ran
 
 
 @dataclass
@@ -61,6 +77,24 @@ class Measurement:
     variant: Variant
     n: int
     runs: list[Run] = field(default_factory=list)
+
+
+@dataclass
+class HarnessRun:
+    """One run of the bare harness."""
+
+    iterations_ms: list[float]
+    iterations_cpu_ms: list[float]
+    wall_s: float
+    returncode: int
+    tail: str
+
+
+@dataclass
+class HarnessMeasurement:
+    database: str
+    n: int | None  # None: the runs beside the shipped suites
+    runs: list[HarnessRun] = field(default_factory=list)
 
 
 def prepare(variant: Variant, bakes: dict[str, Path], workdir: Path) -> Project:
@@ -82,7 +116,33 @@ def prepare(variant: Variant, bakes: dict[str, Path], workdir: Path) -> Project:
     return Project(path, installed_python(path))
 
 
-def run_once(project: Project, variant: Variant, workers: str, server: str) -> Run:
+def prepare_harness(bakes: dict[str, Path], workdir: Path) -> Project:
+    """A copy of the harness strategy's bake, with benchmarks/harness.py beside app/."""
+    path = workdir / "harness"
+    shutil.copytree(bakes[HARNESS_STRATEGY], path)
+    shutil.copy(HARNESS, path / "bench_harness.py")
+    return Project(path, installed_python(path))
+
+
+def run_harness(project: Project, database: str, iterations: int, server: str) -> HarnessRun:
+    url = [server] if database == "postgres" else []
+    start = time.perf_counter()
+    result = project.run("bench_harness", database, str(iterations), *url)
+    wall_s = time.perf_counter() - start
+    timings = json.loads(result.stdout) if result.returncode == 0 else {}
+    return HarnessRun(
+        timings.get("iterations_ms", []),
+        timings.get("iterations_cpu_ms", []),
+        wall_s,
+        result.returncode,
+        (result.stdout + result.stderr)[-2000:],
+    )
+
+
+def run_once(
+    project: Project, variant: Variant, workers: str, server: str, shipped: bool = False
+) -> Run:
+    """pytest on the N generated tests, or (shipped) on the project's own suite."""
     out = Path(tempfile.mkdtemp(prefix="fdt-bench-out-"))
     env = {
         "TEST_DATABASE_URL": server,
@@ -91,8 +151,9 @@ def run_once(project: Project, variant: Variant, workers: str, server: str) -> R
         "BENCH_STARTUP_FIXTURES": ",".join(variant.startup_fixtures),
     }
     args = ("-p", "bench_plugin", "-p", "no:randomly", "-q", "--tb=short", "-n", workers)
+    tests = (f"--ignore={BENCH_TESTS}",) if shipped else (*variant.pytest_args, str(BENCH_TESTS))
     start = time.perf_counter()
-    result = project.pytest(*args, *variant.pytest_args, str(BENCH_TESTS), env=env)
+    result = project.pytest(*args, *tests, env=env)
     wall_s = time.perf_counter() - start
     processes = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     shutil.rmtree(out)
@@ -107,6 +168,9 @@ def run_once(project: Project, variant: Variant, workers: str, server: str) -> R
         rows_at_start=max(rows_at_start, default=None),
         rows_left=max(rows_left, default=None),
         tail=(result.stdout + result.stderr)[-2000:],
+        test_ms={node: ms for p in processes for node, ms in p["test_ms"].items()},
+        test_cpu_ms={node: ms for p in processes for node, ms in p["test_cpu_ms"].items()},
+        fixtures_seen={name for p in processes for name in p["fixtures_seen"]},
     )
 
 
@@ -138,38 +202,107 @@ def machine(server: str) -> dict:
     }
 
 
+def _status(returncode: int) -> str:
+    """How a run ended, and the machine's load (1-minute average) when it did."""
+    outcome = "ok" if returncode == 0 else f"exit {returncode}"
+    return f"{outcome}, load {os.getloadavg()[0]:.1f}"
+
+
 def measure(
-    variants: list[Variant], sizes: dict[int, int], workdir: Path, server: str
-) -> list[Measurement]:
-    """Runs of every variant at each size N, repeated sizes[N] times."""
-    strategies = sorted({v.strategy for v in variants})
+    variants: list[Variant], sizes: dict[int, int], workdir: Path, server: str, suites: bool = True
+) -> tuple[list[Measurement], list[HarnessMeasurement], list[Measurement]]:
+    """Runs of every variant at each size N, repeated sizes[N] times, each repeat after
+    the bare harness of each database; then the shipped suites of ours, after the harness
+    again, as many times as the first size. Returns (generated, harness, shipped)."""
+    strategies = sorted({v.strategy for v in variants} | {HARNESS_STRATEGY})
     bakes = {s: bake(s, workdir / "bakes" / s) for s in strategies}
     projects = {v: prepare(v, bakes, workdir) for v in variants}
-    measurements = []
+    harness = prepare_harness(bakes, workdir)
+    databases = sorted({STRATEGIES[v.strategy].database for v in variants})
+
+    def harness_turn(at: dict[str, HarnessMeasurement], iterations: int, title: str) -> None:
+        for database in databases:
+            run = run_harness(harness, database, iterations, server)
+            at[database].runs.append(run)
+            print(f"{title} bare harness {database}: {run.wall_s:.1f} s, {_status(run.returncode)}")
+
+    measurements, harnesses = [], []
     for n, repeats in sizes.items():
         for variant, project in projects.items():
-            source = bench_tests(n, sync=variant.strategy == "postgres_testcontainer")
+            sync = STRATEGIES[variant.strategy].sync_tests
+            source = bench_tests(n, sync=sync)
             (project.path / BENCH_TESTS / "test_bench.py").write_text(source, encoding="utf-8")
         at_size = {v: Measurement(v, n) for v in variants}
+        harness_at_size = {d: HarnessMeasurement(d, n) for d in databases}
         for repeat in range(1, repeats + 1):
+            harness_turn(harness_at_size, n, f"N={n} repeat {repeat}/{repeats}")
             for variant, project in projects.items():  # variants take turns: same noise
                 # -n 2 for ours only: baselines are compared on one process.
                 for workers in ("0", "2") if variant.kind == "ours" else ("0",):
                     run = run_once(project, variant, workers, server)
                     at_size[variant].runs.append(run)
-                    status = "ok" if run.returncode == 0 else f"exit {run.returncode}"
                     print(
                         f"N={n} repeat {repeat}/{repeats} -n {workers} {variant.label}: "
-                        f"{run.wall_s:.1f} s, {status}",
+                        f"{run.wall_s:.1f} s, {_status(run.returncode)}",
                         flush=True,
                     )
         measurements.extend(at_size.values())
-    return measurements
+        harnesses.extend(harness_at_size.values())
+
+    ours = {v: p for v, p in projects.items() if v.kind == "ours"}
+    shipped = {v: Measurement(v, 0) for v in ours}
+    harness_for_suites = {d: HarnessMeasurement(d, None) for d in databases}
+    repeats = next(iter(sizes.values())) if suites else 0
+    for repeat in range(1, repeats + 1):
+        title = f"shipped suites repeat {repeat}/{repeats}"
+        harness_turn(harness_for_suites, HARNESS_ITERATIONS_FOR_SUITES, title)
+        for variant, project in ours.items():
+            run = run_once(project, variant, "0", server, shipped=True)
+            shipped[variant].runs.append(run)
+            print(f"{title} {variant.label}: {run.wall_s:.1f} s, {_status(run.returncode)}")
+    if repeats:
+        harnesses.extend(harness_for_suites.values())
+    return measurements, harnesses, list(shipped.values())
 
 
 def _median(values) -> float | None:
     values = list(values)
     return statistics.median(values) if values else None
+
+
+def _medians(per_run: list[list[float]]) -> tuple[float | None, float | None]:
+    """Median and mean per run, then the median of each over the runs."""
+    per_run = [values for values in per_run if values]
+    return (
+        _median(statistics.median(values) for values in per_run),
+        _median(statistics.mean(values) for values in per_run),
+    )
+
+
+def _per_test(runs: list[Run]) -> dict:
+    """Each test's set-up + call + tear-down (and CPU time), the last row-counting test
+    of the generated ones left out."""
+
+    def values(r: Run, field: str) -> list[float]:
+        return [ms for node, ms in getattr(r, field).items() if LAST_TEST not in node]
+
+    median, mean = _medians([values(r, "test_ms") for r in runs])
+    cpu_median, _ = _medians([values(r, "test_cpu_ms") for r in runs])
+    return {
+        "tests": max((len(values(r, "test_ms")) for r in runs), default=0),
+        "test_median_ms": median,
+        "test_mean_ms": mean,
+        "test_cpu_median_ms": cpu_median,
+    }
+
+
+def _missing_fixtures(variant: Variant, runs: list[Run]) -> list[str]:
+    """The variant's reset and start-up fixtures that never ran (renamed in a conftest?)."""
+    if not any(r.returncode == 0 for r in runs):
+        return []  # a failed run may stop before its fixtures: the failure says more
+    named = {variant.reset_fixture, *variant.startup_fixtures}
+    seen = set().union(*(r.fixtures_seen for r in runs))
+    return sorted(named - seen)
 
 
 def summary(measurement: Measurement) -> dict:
@@ -199,6 +332,8 @@ def summary(measurement: Measurement) -> dict:
         "max_rows_at_test_start": max(rows_at_start, default=None),
         "rows_left_at_end": max((n for n in rows_left if n is not None), default=None),
         "first_failure": next((r.tail for r in runs if r.returncode != 0), None),
+        "missing_fixtures": _missing_fixtures(variant, runs),
+        **_per_test(serial),
         "runs": [
             {
                 "workers": r.workers,
@@ -212,9 +347,54 @@ def summary(measurement: Measurement) -> dict:
     }
 
 
-def problems(rows: list[dict]) -> list[str]:
-    """What makes --quick fail: one of our strategies failing its tests or leaking rows."""
-    found = []
+def harness_summary(measurement: HarnessMeasurement) -> dict:
+    runs = measurement.runs
+    median, mean = _medians([r.iterations_ms for r in runs])
+    cpu_median, _ = _medians([r.iterations_cpu_ms for r in runs])
+    return {
+        "database": measurement.database,
+        "n": measurement.n,
+        "repeats": len(runs),
+        "median_ms": median,
+        "mean_ms": mean,
+        "cpu_median_ms": cpu_median,
+        "wall_s": statistics.median(r.wall_s for r in runs),
+        "passed": all(r.returncode == 0 for r in runs),
+        "first_failure": next((r.tail for r in runs if r.returncode != 0), None),
+    }
+
+
+def suite_summary(measurement: Measurement) -> dict:
+    """A strategy's shipped suite: per-test cost and the whole run's wall time."""
+    variant, runs = measurement.variant, measurement.runs
+    slowest = max(runs, key=lambda r: r.wall_s).test_ms
+    return {
+        "strategy": variant.strategy,
+        "database": STRATEGIES[variant.strategy].database,
+        "label": variant.label,
+        "key": variant.key,
+        "repeats": len(runs),
+        **_per_test(runs),
+        "slowest_tests_ms": dict(sorted(slowest.items(), key=lambda t: -t[1])[:5]),
+        "wall_s": statistics.median(r.wall_s for r in runs),
+        "passed": all(r.returncode == 0 for r in runs),
+        "first_failure": next((r.tail for r in runs if r.returncode != 0), None),
+    }
+
+
+def problems(rows: list[dict], harnesses: list[dict], suites: list[dict]) -> list[str]:
+    """What makes --quick fail: one of our strategies failing its tests (generated or
+    shipped) or leaking rows, or the bare harness failing."""
+    found = [
+        f"bare harness {h['database']}: failed\n{h['first_failure']}"
+        for h in harnesses
+        if not h["passed"]
+    ]
+    found += [
+        f"{s['label']}: shipped suite failed\n{s['first_failure']}"
+        for s in suites
+        if not s["passed"]
+    ]
     for row in rows:
         if row["kind"] != "ours":
             continue
@@ -247,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also run ours with this diff of _strategies/<strategy>/conftest.py applied",
     )
+    parser.add_argument(
+        "--no-suites", action="store_true", help="skip the shipped suites (and their harness)"
+    )
     args = parser.parse_args(argv)
     variants = [*VARIANTS, *map(patched, args.patch)]
     repeats = args.repeats * len(args.sizes) if len(args.repeats) == 1 else args.repeats
@@ -257,8 +440,12 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="fdt-bench-") as tmp, throwaway_server() as server:
         info = machine(server)
-        measurements = measure(variants, sizes, Path(tmp), server)
+        measurements, harness_runs, suite_runs = measure(
+            variants, sizes, Path(tmp), server, suites=not args.no_suites
+        )
     rows = [summary(m) for m in measurements]
+    harnesses = [harness_summary(m) for m in harness_runs]
+    suites = [suite_summary(m) for m in suite_runs]
     results = {
         "date": started.isoformat(timespec="seconds"),
         "duration_s": round((datetime.now(UTC) - started).total_seconds()),
@@ -266,13 +453,22 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": list(sizes),
         "repeats": {str(n): r for n, r in sizes.items()},
         "rows": rows,
-        "targets": report.targets(rows),
+        "harness": harnesses,
+        "suites": suites,
+        "targets": report.targets(rows, harnesses, suites),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     report.chart(results, RESULTS / "chart.png")
     print(report.table(results))
-    if found := problems(rows):
+    missing = {row["label"]: row["missing_fixtures"] for row in rows if row["missing_fixtures"]}
+    for label, names in missing.items():
+        print(
+            f"WARNING: {label}: no fixture named {', '.join(names)} ran: "
+            "figures that time it are missing (update benchmarks/variants.py)",
+            file=sys.stderr,
+        )
+    if found := problems(rows, harnesses, suites):
         print("\n".join(["", "PROBLEMS:", *found]), file=sys.stderr)
         return 1
     return 0

@@ -88,7 +88,8 @@ class Variant:
         return (BASELINES / f"{self.conftest}.py").read_text(encoding="utf-8")
 
 
-POSTGRES_STARTUP = ("database_url", "sync_engine", "app_sessionmaker")
+POSTGRES_STARTUP = ("database_url", "migrated_engine", "app_client")
+POSTGRES_ASYNC_STARTUP = ("database_url", "migrated_engine", "fixtures_engine", "app_engine")
 
 VARIANTS = (
     Variant("postgres_testcontainer", "ours", "database", POSTGRES_STARTUP),
@@ -111,7 +112,7 @@ VARIANTS = (
         "database per test (TEMPLATE)",
         "database",
         # Its own `client` leaves the strategy's app fixtures unused.
-        ("database_url", "sync_engine", "admin"),
+        ("database_url", "migrated_engine", "admin"),
         conftest="postgres_template_db",
     ),
     Variant(
@@ -132,11 +133,17 @@ VARIANTS = (
             "--tb=line",
         ),
     ),
-    # Fixture names as in the lead's conftest of postgres_async (check them after it lands:
-    # the run warns about a named fixture that never ran). Its floor, when written:
-    # Variant("postgres_async", "no isolation (floor)", <same>, conftest="postgres_async_floor").
     *(
-        [Variant("postgres_async", "ours", "database", ("database_url", "migrated_engine"))]
+        [
+            Variant("postgres_async", "ours", "database", POSTGRES_ASYNC_STARTUP),
+            Variant(
+                "postgres_async",
+                "no isolation (floor)",
+                "database",
+                POSTGRES_ASYNC_STARTUP,
+                conftest="postgres_async_floor",
+            ),
+        ]
         if STRATEGIES["postgres_async"].available
         else []
     ),

@@ -5,7 +5,7 @@ from app.database import Base
 
 
 @pytest.fixture
-def database(sync_engine):
-    yield sync_engine
-    Base.metadata.drop_all(sync_engine)
-    Base.metadata.create_all(sync_engine)
+def database(migrated_engine):
+    yield migrated_engine
+    Base.metadata.drop_all(migrated_engine)
+    Base.metadata.create_all(migrated_engine)

@@ -4,5 +4,5 @@ import pytest
 
 
 @pytest.fixture
-def database(sync_engine):
-    return sync_engine
+def database(migrated_engine):
+    return migrated_engine

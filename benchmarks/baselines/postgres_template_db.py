@@ -13,8 +13,8 @@ from sqlalchemy.pool import NullPool
 
 
 @pytest.fixture(scope="session")
-def admin(database_url, sync_engine):
-    sync_engine.dispose()  # a template database must have no open connections
+def admin(database_url, migrated_engine):
+    migrated_engine.dispose()  # a template database must have no open connections
     engine = create_engine(
         database_url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )

@@ -32,18 +32,14 @@ RECORD = Path(__file__).with_name("locked-inputs.json")
 COMPILE = ("pip", "compile", "--universal", "--python-version", "3.11", "--generate-hashes")
 
 
-def strategies() -> list[Path]:
-    return sorted(path.parent for path in PROJECT.glob("_strategies/*/requirements-dev.in"))
-
-
-def locks() -> dict[str, list[Path]]:
+def locks(project: Path = PROJECT) -> dict[str, list[Path]]:
     """Each lock (relative to the project folder) and the files it is compiled from."""
-    runtime = [PROJECT / "requirements.in"]
+    runtime = [project / "requirements.in"]
     found = {"requirements.txt": runtime}
-    for folder in strategies():
-        lock = (folder / "requirements-dev.txt").relative_to(PROJECT).as_posix()
+    for source in sorted(project.glob("_strategies/*/requirements-dev.in")):
+        lock = source.with_suffix(".txt").relative_to(project).as_posix()
         # requirements-dev.in reads requirements.in (-r) and requirements.txt (-c).
-        found[lock] = [folder / "requirements-dev.in", *runtime, PROJECT / "requirements.txt"]
+        found[lock] = [source, *runtime, project / "requirements.txt"]
     return found
 
 

@@ -29,14 +29,16 @@ def workflow() -> dict:
     return yaml.safe_load(WORKFLOW.read_text())
 
 
-def test_template_workflow_matches_its_schema():
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [
+        ("vendor.github-workflows", WORKFLOW),
+        ("vendor.dependabot", WORKFLOW.parent.parent / "dependabot.yml"),
+    ],
+)
+def test_template_workflow_matches_its_schema(schema, path):
     check = subprocess.run(
-        [
-            Path(sys.executable).with_name("check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            WORKFLOW,
-        ],  # fmt: skip
+        [Path(sys.executable).with_name("check-jsonschema"), "--builtin-schema", schema, path],
         capture_output=True,
         text=True,
     )

@@ -24,18 +24,15 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
-import uuid
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import yaml
-from psycopg import sql
 
 from tests.baking import Project, clean_env, installed_python
 from tests.conftest import bake
+from tests.serving import free_port, new_database
 
 START, END = "<!-- quickstart -->", "<!-- /quickstart -->"
 
@@ -49,21 +46,8 @@ def project(cookies_session) -> Project:
 @pytest.fixture
 def database_url(postgres_url):
     """A new database on the throwaway server, as the app's URL (asyncpg); dropped after."""
-    name = f"quickstart_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            url = urlsplit(postgres_url)._replace(scheme="postgresql+asyncpg", path=f"/{name}")
-            yield urlunsplit(url)
-        finally:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            admin.execute(drop.format(sql.Identifier(name)))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    with new_database(postgres_url, "quickstart") as url:
+        yield url
 
 
 def quickstart(readme: str) -> str:

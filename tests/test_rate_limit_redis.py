@@ -24,7 +24,7 @@ import pytest
 
 from tests.baking import clean_env, installed_python
 from tests.conftest import bake
-from tests.serving import free_port, new_database, run_python, uvicorn
+from tests.serving import free_port, new_database, run_python, stop, uvicorn
 
 LIMIT = 3  # failed logins per client address and minute
 ATTEMPTS = 8 * LIMIT
@@ -72,12 +72,7 @@ def redis_url(tmp_path_factory):
         _wait_for_redis(server, port, log)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def _wait_for_redis(server: subprocess.Popen, port: int, log: Path) -> None:

@@ -101,6 +101,7 @@ def test_switching_strategy_keeps_every_test(
     assert "tests/routers/test_team.py::test_team_patient_is_listed PASSED" in result.stdout
     assert snapshot(project / "tests/routers") == tests_before  # no test changed
     assert f'"db_strategy": "{target}"' in (project / ".cookiecutter.json").read_text()
-    for name in ("tests/conftest.py", "requirements-dev.txt", ".test_durations", ".github/workflows/ci.yml"):
+    strategy_files = ("requirements-dev.in", "requirements-dev.txt", ".test_durations")
+    for name in ("tests/conftest.py", *strategy_files, ".github/workflows/ci.yml"):
         assert (project / name).read_bytes() == (rebaked / name).read_bytes(), name
     assert (project / "tests/postgres.py").is_file() == target.startswith("postgres_")

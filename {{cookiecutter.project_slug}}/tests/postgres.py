@@ -47,6 +47,7 @@ DATABASE_PREFIX = "pytest_"
 LOCK_NAMESPACE = 0x7E57  # first key of the advisory locks that mark a database as in use
 EMBEDDED_PREFIX = "pytest-postgres-"  # temporary folders of embedded servers
 CONNECT_TIMEOUT_S = 5
+SERVER = pytest.StashKey[str]()  # which server this run uses, for the report header
 
 # Children first, so that no foreign key is ever violated; sent as one statement.
 EMPTY_EVERY_TABLE = "; ".join(
@@ -72,9 +73,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         os.environ["TEST_DATABASE_URL"] = url  # workers inherit it
     check_reachable(source)
     config.stash[SERVER] = source
-
-
-SERVER = pytest.StashKey[str]()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -33,7 +33,7 @@ def installed_python(project: Path) -> Path:
             shutil.rmtree(env_dir, ignore_errors=True)
             subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "-r", "requirements-dev.txt"],
+                [str(python), "-m", "pip", "install", "-q", "--no-deps", "-r", "requirements-dev.txt"],
                 cwd=project,
                 check=True,
             )

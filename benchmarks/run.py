@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -34,8 +33,7 @@ from pathlib import Path
 
 import psycopg
 from cookiecutter.main import cookiecutter
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from uv import find_uv_bin
 
 from benchmarks import report
 from benchmarks.suite import bench_tests
@@ -47,7 +45,7 @@ from benchmarks.variants import (
     Variant,
     patched,
 )
-from tests.baking import TEMPLATE, Project, installed_python
+from tests.baking import TEMPLATE, Project, clean_env, installed_python
 from tests.postgres import throwaway_server
 
 HERE = Path(__file__).resolve().parent
@@ -113,29 +111,11 @@ def prepare(variant: Variant, bakes: dict[str, Path], workdir: Path) -> Project:
     if variant.patch is not None:
         conftest = path / "tests" / "conftest.py"
         subprocess.run(["patch", "--quiet", str(conftest), str(variant.patch)], check=True)
-    if variant.extra_requirements:
-        with open(path / "requirements-dev.txt", "a", encoding="utf-8") as requirements:
-            requirements.write("".join(map(locked_entry, variant.extra_requirements)))
+    if variant.extra_requirements:  # into the dev group and uv.lock, other pins kept
+        subprocess.run([find_uv_bin(), "add", "--quiet", "--dev", *variant.extra_requirements],
+                       cwd=path, env=clean_env({"UV_PYTHON_DOWNLOADS": "never"}),
+                       check=True)  # fmt: skip
     return Project(path, installed_python(path))
-
-
-def locked_entry(requirement: str) -> str:
-    """The requirement's pinned entry, hashes included, from a strategy's lock that has it.
-
-    requirements-dev.txt is hashed, and pip then wants every requirement pinned and hashed.
-    """
-    wanted = Requirement(requirement)
-    locks = TEMPLATE.glob("{{cookiecutter.project_slug}}/_strategies/*/requirements-dev.txt")
-    for lock in sorted(locks):
-        # An entry: `name==version [; marker] \`, then its indented hashes and comments.
-        for entry in re.findall(r"^\w.*\n(?:[ \t].*\n)*", lock.read_text(), re.MULTILINE):
-            pinned = Requirement(entry.split("\\", 1)[0].strip())
-            version = str(pinned.specifier).removeprefix("==")
-            if canonicalize_name(pinned.name) == canonicalize_name(wanted.name) and (
-                wanted.specifier.contains(version)
-            ):
-                return entry
-    raise LookupError(f"no strategy's lock pins {requirement}")
 
 
 def prepare_harness(bakes: dict[str, Path], workdir: Path) -> Project:

@@ -9,36 +9,41 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from uv import find_uv_bin
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 CACHE = TEMPLATE / ".cache"
 STRATEGIES = ("postgres_testcontainer", "postgres_async", "all_async_sqlite", "shared_session")
 
 
 def installed_python(project: Path) -> Path:
-    """A virtualenv with the project's `pip install -r requirements-dev.txt` done.
+    """A virtualenv with the project's `uv sync --locked` done: its uv.lock, installed.
 
-    Keyed by the requirements' content and this Python, and kept in .cache/ so that
-    later runs reuse it; a lock keeps parallel runs from building the same one twice.
+    Keyed by the project's pyproject.toml, uv.lock and this Python, and kept in .cache/ so
+    that later runs reuse it; a lock keeps parallel runs from building the same one twice.
+    uv installs from its shared cache, and fails if uv.lock no longer matches pyproject.toml.
     """
-    requirements = b"".join(
-        (project / name).read_bytes() for name in ("requirements.txt", "requirements-dev.txt")
-    )
-    key = hashlib.sha256(requirements + sys.version.encode()).hexdigest()[:16]
+    inputs = b"".join((project / name).read_bytes() for name in ("pyproject.toml", "uv.lock"))
+    key = hashlib.sha256(inputs + sys.version.encode()).hexdigest()[:16]
     env_dir = CACHE / f"venv-{key}"
-    python = env_dir / "bin" / "python"
     CACHE.mkdir(exist_ok=True)
     with open(CACHE / f"venv-{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (env_dir / ".complete").exists():
             shutil.rmtree(env_dir, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
-            subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "--no-deps", "-r", "requirements-dev.txt"],
-                cwd=project,
-                check=True,
-            )
+            uv_sync(project, env_dir)
             (env_dir / ".complete").touch()
-    return python
+    return env_dir / "bin" / "python"
+
+
+def uv_sync(project: Path, env_dir: Path, *options: str) -> subprocess.CompletedProcess:
+    """`uv sync --locked` of a baked project into `env_dir`, with this Python."""
+    return subprocess.run(
+        [find_uv_bin(), "sync", "--locked", "--quiet", "--python", sys.executable, *options],
+        cwd=project,
+        env=clean_env({"UV_PROJECT_ENVIRONMENT": str(env_dir), "UV_PYTHON_DOWNLOADS": "never"}),
+        check=True,
+    )
 
 
 @dataclass
@@ -70,4 +75,7 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-LEAKY = {"TEST_DATABASE_URL", "DATABASE_URL", "SECRET_KEY", "PYTHONPATH", "VIRTUAL_ENV"}
+LEAKY = {
+    "TEST_DATABASE_URL", "DATABASE_URL", "SECRET_KEY", "PYTHONPATH", "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
+}  # fmt: skip

@@ -28,3 +28,13 @@ def project(request, cookies_session) -> Project:
     """Each strategy baked once, with its requirements-dev.txt installed."""
     path = bake(cookies_session, db_strategy=request.param)
     return Project(path, installed_python(path))
+
+
+@pytest.fixture(scope="session")
+def env(project, postgres_url):
+    """What the project's pytest needs: a server URL for the PostgreSQL strategy."""
+    return {"TEST_DATABASE_URL": postgres_url} if is_postgres(project) else {}
+
+
+def is_postgres(project) -> bool:
+    return "testcontainers" in (project.path / "requirements-dev.txt").read_text()

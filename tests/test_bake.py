@@ -47,7 +47,7 @@ def test_combination(cookies, strategy, ci, python, postgres):
     )
 
     # The chosen strategy's files are in place, the template's scaffolding is gone.
-    for name in ("tests/conftest.py", "requirements-dev.txt", "README.md", ".env",
+    for name in ("tests/conftest.py", "uv.lock", "requirements-dev.txt", "README.md", ".env",
                  ".env.example", "pyproject.toml", "alembic.ini"):  # fmt: skip
         assert (project / name).is_file(), name
     assert not (project / "_strategies").exists()

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from tests.baking import clean_env
+from tests.conftest import is_postgres
 
 MIN_TESTS = 36
 
@@ -23,16 +24,6 @@ MIN_TESTS = 36
 def passed(output: str) -> int:
     match = re.search(r"(\d+) passed", output)
     return int(match.group(1)) if match else 0
-
-
-@pytest.fixture(scope="session")
-def env(project, postgres_url):
-    """What the project's pytest needs: a server URL for the PostgreSQL strategy."""
-    return {"TEST_DATABASE_URL": postgres_url} if is_postgres(project) else {}
-
-
-def is_postgres(project) -> bool:
-    return "testcontainers" in (project.path / "requirements-dev.txt").read_text()
 
 
 def throwaway_databases(postgres_url: str) -> list[str]:

@@ -1,34 +1,41 @@
-"""The generated project's pins: made from the loose specs, complete, and what gets installed.
+"""The generated project's pins: uv.lock matches pyproject.toml, requirements-dev.txt is its
+export, and both install exactly what they pin.
 
-`requirements.in` and each strategy's `requirements-dev.in` are the source of truth;
-`python -m tools.lock` compiles them into hashed locks and records a hash of each lock's
-inputs in tools/locked-inputs.json. A lock older than its inputs fails here. The suites of
-tests/test_generated_suites.py run in venvs installed from these locks.
+`python -m tools.lock` makes each strategy's uv.lock and requirements-dev.txt in a bake of
+it. Every check here runs on a bake (the session's `project`, one per strategy): a lock that
+no longer matches its pyproject.toml, or an export that no longer matches its lock, fails.
+The installs themselves, uv's and the README's pip block with the oldest pip here, are in
+tests/test_install.py.
 """
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import tomllib
 
-import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from uv import find_uv_bin
 
-from tools.lock import PROJECT, RECORD, inputs_hash, locks
+from tests.baking import TEMPLATE, clean_env
+from tools.lock import EXPORT, STRATEGIES
 
-LOCKS = sorted(locks())
 
-
-def stale_locks(project=PROJECT) -> list[str]:
-    record = json.loads(RECORD.read_text())
-    found = {lock: inputs_hash(sources) for lock, sources in locks(project).items()}
-    changed = found.keys() | record.keys()
-    return sorted(lock for lock in changed if found.get(lock) != record.get(lock))
+def uv(project, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [find_uv_bin(), *args],
+        cwd=project,
+        env=clean_env({"UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"}),
+        capture_output=True,
+        text=True,
+    )
 
 
 def entries(path) -> list[tuple[Requirement, list[str]]]:
-    """Each requirement of a lock file and its hashes (continuation lines joined)."""
+    """Each requirement of an exported requirements file and its hashes."""
     text = re.sub(r"\\\n", " ", path.read_text())
     found = []
     for line in text.splitlines():
@@ -41,7 +48,7 @@ def entries(path) -> list[tuple[Requirement, list[str]]]:
 
 
 def pins(path, environment=None) -> dict[str, str]:
-    """{name: version} of the lock's entries whose markers hold in this environment."""
+    """{name: version} of the entries whose markers hold in this environment."""
     return {
         canonicalize_name(req.name): str(req.specifier).removeprefix("==")
         for req, _ in entries(path)
@@ -49,37 +56,50 @@ def pins(path, environment=None) -> dict[str, str]:
     }
 
 
-def loose(path) -> list[Requirement]:
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return [Requirement(line) for line in lines if line and not line.startswith("-")]
+def copy_of(project, tmp_path):
+    return shutil.copytree(project.path, tmp_path / project.path.name,
+                           ignore=shutil.ignore_patterns(".venv", "__pycache__"))  # fmt: skip
 
 
-def test_every_lock_is_newer_than_its_inputs():
-    assert stale_locks() == [], "inputs changed since the last lock: run `python -m tools.lock`"
+def test_every_strategy_has_a_lock_and_its_export():
+    strategies = [p for p in STRATEGIES.iterdir() if p.is_dir()]
 
-
-def test_a_changed_input_makes_its_lock_stale(tmp_path):
-    copy = shutil.copytree(PROJECT, tmp_path / "project")
-    with (copy / "requirements.in").open("a") as file:
-        file.write("rich>=13\n")
-
-    stale = stale_locks(copy)
-
-    assert stale == LOCKS  # every dev lock reads requirements.in too
-
-
-def test_every_strategy_has_a_lock():
-    strategies = [p for p in (PROJECT / "_strategies").iterdir() if p.is_dir()]
-
-    assert strategies
+    assert len(strategies) >= 4
     for strategy in strategies:
-        assert (strategy / "requirements-dev.in").is_file(), strategy.name
-        assert strategy.relative_to(PROJECT).as_posix() + "/requirements-dev.txt" in LOCKS
+        assert (strategy / "uv.lock").stat().st_size > 10_000, strategy.name
+        assert (strategy / "requirements-dev.txt").stat().st_size > 10_000, strategy.name
 
 
-@pytest.mark.parametrize("lock", LOCKS)
-def test_every_entry_is_one_exact_version_with_hashes(lock):
-    found = entries(PROJECT / lock)
+def test_the_lock_matches_pyproject(project):
+    checked = uv(project.path, "lock", "--check")
+
+    assert checked.returncode == 0, checked.stderr + "\nrun `python -m tools.lock`"
+
+
+def test_a_changed_pyproject_makes_the_lock_stale(project, tmp_path):
+    copy = copy_of(project, tmp_path)
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("dev = [\n", 'dev = [\n    "rich>=13",\n'))
+
+    checked = uv(copy, "lock", "--check")
+
+    assert checked.returncode != 0
+    assert "needs to be updated" in checked.stderr
+
+
+def test_requirements_dev_txt_is_the_export_of_the_lock(project, tmp_path):
+    copy = copy_of(project, tmp_path)
+    (copy / "requirements-dev.txt").unlink()
+
+    exported = uv(copy, *EXPORT)
+
+    assert exported.returncode == 0, exported.stderr
+    shipped = (project.path / "requirements-dev.txt").read_text()
+    assert (copy / "requirements-dev.txt").read_text() == shipped, "run `python -m tools.lock`"
+
+
+def test_every_export_entry_is_one_exact_version_with_hashes(project):
+    found = entries(project.path / "requirements-dev.txt")
 
     assert len(found) > 20
     for requirement, hashes in found:
@@ -87,40 +107,47 @@ def test_every_entry_is_one_exact_version_with_hashes(lock):
         assert hashes, requirement
 
 
-@pytest.mark.parametrize("lock", LOCKS)
-def test_every_loose_requirement_is_pinned_within_its_range(lock):
-    sources = locks()[lock]
-    pinned = [(canonicalize_name(req.name), req.specifier) for req, _ in entries(PROJECT / lock)]
-    wanted = [req for source in sources if source.suffix == ".in" for req in loose(source)]
+def test_every_declared_dependency_is_pinned_within_its_range(project):
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+    declared = [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
+    pinned = pins(project.path / "requirements-dev.txt")
 
-    assert wanted
-    for requirement in wanted:
-        versions = [s for name, s in pinned if name == canonicalize_name(requirement.name)]
-        assert versions, f"{requirement} is not in {lock}"
-        for specifier in versions:
-            assert requirement.specifier.contains(str(specifier).removeprefix("==")), (
-                f"{lock} pins {requirement.name}{specifier}, outside {requirement}"
-            )
+    assert len(declared) > 15
+    for requirement in map(Requirement, declared):
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version, f"{requirement} is not pinned"
+        assert requirement.specifier.contains(version), f"{version} is outside {requirement}"
 
 
-@pytest.mark.parametrize("lock", [lock for lock in LOCKS if lock != "requirements.txt"])
-def test_dev_locks_pin_the_runtime_versions(lock):
-    runtime = [(str(req), hashes) for req, hashes in entries(PROJECT / "requirements.txt")]
-    dev = [(str(req), hashes) for req, hashes in entries(PROJECT / lock)]
-
-    assert [entry for entry in runtime if entry not in dev] == []
-
-
-def test_a_fresh_install_has_exactly_the_pinned_versions(project):
-    """The project's venv was made by `pip install -r requirements-dev.txt` from nothing."""
-    listed = project.run("pip", "list", "--format=json", "--disable-pip-version-check")
+def test_a_fresh_install_has_exactly_the_locked_versions(project):
+    """The project's venv was made by `uv sync --locked` from nothing (tests/baking.py)."""
+    listed = subprocess.run(
+        [find_uv_bin(), "pip", "list", "--format=json", "--python", str(project.python)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "UV_OFFLINE": "1"},
+    )
     assert listed.returncode == 0, listed.stderr
     installed = {
         canonicalize_name(package["name"]): package["version"]
         for package in json.loads(listed.stdout)
-        if package["name"] not in {"pip", "setuptools"}
     }
     # The venv was made from this very Python: its markers are this environment's.
     expected = pins(project.path / "requirements-dev.txt", default_environment())
 
     assert installed == expected
+
+
+def test_generated_ci_installs_the_uv_the_template_locks_with():
+    """One uv version everywhere: the template's uv.lock (which tools.lock runs) and the
+    generated CI files, so the CI never reads a lock written by a newer uv."""
+    template_lock = tomllib.loads((TEMPLATE / "uv.lock").read_text())
+    (version,) = [p["version"] for p in template_lock["package"] if p["name"] == "uv"]
+    files = sorted(STRATEGIES.glob("*/*-ci.yml"))
+
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text()
+        uv_versions = re.findall(r'(?:UV_VERSION|version): "(\d+\.\d+\.\d+)"', text)
+        assert uv_versions == [version] * len(uv_versions) and uv_versions, path
+        assert "uv sync --locked" in text, path

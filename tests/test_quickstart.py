@@ -1,14 +1,13 @@
 """The generated README's quickstart, run as written; `alembic upgrade head` without a
-database; pre-commit's ruff against the installed one.
+database; pre-commit running the project's own ruff, offline.
 
 The `bash` blocks between `<!-- quickstart -->` and `<!-- /quickstart -->` in a baked
 README (PostgreSQL strategy) become one bash script (`set -euo pipefail`), run in the
 project. Only what this machine needs is substituted, and each substitution first checks
 that its line is in the README, so a changed step fails the test instead of going untested:
 
-- `python3 -m venv .venv`: `.venv` is a link to the cached virtualenv of tests/baking.py
-  instead. `. .venv/bin/activate` and `pip install -r requirements-dev.txt` run as written,
-  pip without an index (`PIP_NO_INDEX`): everything must already be installed.
+- `uv sync` runs as written (uv from the template's .venv on PATH), into the project's own
+  `.venv`, from uv's cache (the session's bakes already downloaded every locked package).
 - `docker compose up -d --wait` (no Docker here): a new database on the throwaway PostgreSQL,
   exported as DATABASE_URL, which the app's settings prefer to `.env`.
 - The `uvicorn` line runs in the background on a free port, which replaces 8000 in the URLs;
@@ -23,17 +22,20 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-import yaml
 
 from tests.baking import Project, clean_env, installed_python
 from tests.conftest import bake
 from tests.serving import free_port, new_database
 
+BIN = Path(sys.executable).parent  # the template's .venv: uv is there
 START, END = "<!-- quickstart -->", "<!-- /quickstart -->"
 
 
@@ -69,15 +71,14 @@ def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database
     password = secrets.token_urlsafe(16)
     port = free_port()
     script = quickstart((project.path / "README.md").read_text())
-    email = re.search(r"^python -m app\.cli create-user (\S+)$", script, re.MULTILINE).group(1)
+    email = re.search(r"^uv run python -m app\.cli create-user (\S+)$", script, re.MULTILINE)[1]
 
-    script = substitute(script, r"^python3 -m venv \.venv$", "")
     script = substitute(
         script, r"^docker compose up -d --wait$", f"export DATABASE_URL='{database_url}'"
     )
     script = substitute(
         script,
-        r"^(uvicorn app\.main:app .*)$",
+        r"^(uv run uvicorn app\.main:app .*)$",
         rf"\1 --port {port} >uvicorn.log 2>&1 &"
         "\ntrap 'kill $!' EXIT"
         f"\nfor _ in $(seq 150); do curl -sf 127.0.0.1:{port}/health >/dev/null && break;"
@@ -85,13 +86,11 @@ def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database
     )
     script = substitute(script, r"127\.0\.0\.1:8000", f"127.0.0.1:{port}")
     script = substitute(script, r"YOUR PASSWORD", password)
-    (project.path / ".venv").unlink(missing_ok=True)
-    (project.path / ".venv").symlink_to(project.python.parent.parent)
 
     run = subprocess.Popen(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=project.path,
-        env=clean_env({"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}),
+        env=clean_env({"PATH": f"{BIN}:{os.environ['PATH']}", "UV_PYTHON_DOWNLOADS": "never"}),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -153,11 +152,26 @@ def test_alembic_without_the_database_says_which_one_in_one_line(project, postgr
     assert 'database "nosuch" does not exist' in result.stderr
 
 
-def test_pre_commit_runs_the_ruff_the_project_installs(project):
-    config = yaml.safe_load((project.path / ".pre-commit-config.yaml").read_text())
-    (ruff_hooks,) = [repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit")]
-    installed = project.run("ruff", "--version")
+def test_pre_commit_runs_the_projects_own_ruff_offline(project, tmp_path):
+    """The hooks are local: they run .venv's ruff (uv.lock's), with nothing to download."""
+    copy = shutil.copytree(project.path, tmp_path / "repo", ignore=shutil.ignore_patterns(".venv"))
+    (copy / "app/untidy.py").write_text("import os,sys\nx=( 1 )\n")
+    env = clean_env({
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "UV_PROJECT_ENVIRONMENT": str(project.python.parent.parent),
+        "UV_OFFLINE": "1",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+    })  # fmt: skip
 
-    assert installed.returncode == 0, installed.stderr
-    assert f"ruff {ruff_hooks['rev'].removeprefix('v')}" == installed.stdout.strip()
-    assert project.run("pre_commit", "--version").returncode == 0
+    def run(*command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
+
+    assert run("git", "init", "-q").returncode == 0
+    assert run("git", "add", ".").returncode == 0
+    hooks = run("uv", "run", "--no-sync", "pre-commit", "run", "--all-files")
+
+    assert hooks.returncode == 1, hooks.stdout + hooks.stderr  # it fixed things
+    assert "ruff check" in hooks.stdout and "ruff format" in hooks.stdout
+    assert (copy / "app/untidy.py").read_text() == "x = 1\n"  # fixed by .venv's ruff
+    assert run("uv", "run", "--no-sync", "pre-commit", "run", "--all-files").returncode == 0
+    assert not list((tmp_path / "pre-commit-home").glob("repo*"))  # nothing was fetched

@@ -3,7 +3,8 @@ tests, the team's own included, pass on the new strategy unchanged.
 
 The commands are taken from the generated README's `switch-strategy` block, so the docs
 and this test cannot drift apart: `<template>` becomes this checkout, the target strategy
-is set, and its last line (install and run) is done with the cached virtualenv instead.
+is set, and its last line (install and run) is done with the cached virtualenv instead
+(tests/baking.py makes it with `uv sync --locked`).
 """
 
 import re
@@ -38,21 +39,9 @@ async def test_team_patient_is_listed(client, test_db, therapist_user, auth_head
 def switch_commands(project: Path, strategy: str) -> str:
     block = BLOCK.search((project / "README.md").read_text()).group(1)
     *commands, install_and_run = block.strip().splitlines()
-    assert install_and_run == "pip install -r requirements-dev.txt && pytest"
+    assert install_and_run == "uv sync && uv run pytest"
     script = "\n".join(commands).replace("<template>", str(TEMPLATE))
     return script.replace('"db_strategy": "postgres_async"', f'"db_strategy": "{strategy}"')
-
-
-def take_postgres_image(project: Path, rebaked_pyproject: str) -> None:
-    """The README's one manual step: the `postgres_image` line, taken or dropped."""
-    line = re.compile(r"^(# Image of the throwaway server.*\n)?postgres_image = .*\n", re.M)
-    wanted = line.search(rebaked_pyproject)
-    pyproject = project / "pyproject.toml"
-    current = line.sub("", pyproject.read_text())
-    if wanted:  # at the end of [tool.pytest.ini_options]
-        end = current.index("\n\n[", current.index("[tool.pytest.ini_options]")) + 1
-        current = current[:end] + wanted.group() + current[end:]
-    pyproject.write_text(current)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -91,7 +80,6 @@ def test_switching_strategy_keeps_every_test(
     )
     assert "rror" not in done.stderr, done.stderr
     (rebaked,) = scratch.glob(f"*/{baked.name}")
-    take_postgres_image(project, (rebaked / "pyproject.toml").read_text())
 
     result = Project(project, installed_python(project)).pytest(
         "-p", "randomly", "-v", env={"TEST_DATABASE_URL": postgres_url}
@@ -101,7 +89,7 @@ def test_switching_strategy_keeps_every_test(
     assert "tests/routers/test_team.py::test_team_patient_is_listed PASSED" in result.stdout
     assert snapshot(project / "tests/routers") == tests_before  # no test changed
     assert f'"db_strategy": "{target}"' in (project / ".cookiecutter.json").read_text()
-    strategy_files = ("requirements-dev.in", "requirements-dev.txt", ".test_durations")
+    strategy_files = ("pyproject.toml", "uv.lock", "requirements-dev.txt", ".test_durations")
     for name in ("tests/conftest.py", *strategy_files, ".github/workflows/ci.yml"):
         assert (project / name).read_bytes() == (rebaked / name).read_bytes(), name
     assert (project / "tests/postgres.py").is_file() == target.startswith("postgres_")

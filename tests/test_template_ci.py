@@ -73,8 +73,8 @@ def test_macos_runs_the_sqlite_strategies(workflow):
     run = next(step for step in macos["steps"] if "bash .ci/run" in step.get("run", ""))
     sqlite = sorted(
         path.parent.name
-        for path in STRATEGIES.glob("*/requirements-dev.in")
-        if "aiosqlite" in path.read_text()
+        for path in STRATEGIES.glob("*/uv.lock")
+        if 'name = "aiosqlite"' in path.read_text()
     )
 
     assert macos["runs-on"].startswith("macos-")

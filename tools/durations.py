@@ -1,6 +1,6 @@
 """Record each strategy's test durations for pytest-split: `python -m tools.durations`.
 
-For every folder under `_strategies/` with a `requirements-dev.txt` (a new strategy is
+For every folder under `_strategies/` with a `conftest.py` (a new strategy is
 picked up by itself): bake a project with it, install its pins (the cached venv of
 tests/baking.py), run its suite once, serially and in file order, with `--store-durations`,
 and keep the result as `_strategies/<strategy>/.test_durations` (the bake puts it at the
@@ -48,7 +48,7 @@ def record(strategy: Path, server_url: str, output_dir: Path) -> None:
 
 
 def main() -> int:
-    strategies = sorted(path.parent for path in STRATEGIES.glob("*/requirements-dev.txt"))
+    strategies = sorted(path.parent for path in STRATEGIES.glob("*/conftest.py"))
     with throwaway_server() as url, tempfile.TemporaryDirectory() as scratch:
         for strategy in strategies:
             record(strategy, url, Path(scratch))

@@ -1,78 +1,79 @@
-"""Pin the generated project's requirements: `python -m tools.lock [uv options]`.
+"""Lock the generated project's dependencies: `python -m tools.lock [uv lock options]`.
 
-Compiles, with `uv pip compile`, the generated project's `requirements.in` into
-`requirements.txt`, and each strategy's `requirements-dev.in` into its `requirements-dev.txt`
-(every folder under `_strategies/` that holds one: a new strategy is picked up by itself).
-A lock pins every direct and transitive dependency to one exact version, with its hashes,
-for every platform and every Python from 3.11 up (`--universal`).
+For every strategy (each folder under `_strategies/`: a new one is picked up by itself),
+bake a project with it, run `uv lock` there, and keep two files in the strategy's folder,
+which the bake puts at the project's root:
 
-Existing pins are kept wherever the inputs allow: only new or changed requirements move.
-Options are passed on to uv: `--upgrade` moves everything to the newest allowed versions,
-`--upgrade-package NAME` moves one package.
+- `uv.lock`: every direct and transitive dependency of `pyproject.toml` (the runtime ones
+  and the strategy's `dev` group) pinned to one version with its hashes, for every platform
+  and every Python the project supports. It names the project, so the name is kept as the
+  Jinja tag of the slug and every bake's lock names its own project.
+- `requirements-dev.txt`: the same pins exported for pip (`uv export`, EXPORT below), for
+  teams without uv: `pip install --no-deps -r requirements-dev.txt` installs exactly these.
 
-Each compile runs in a scratch folder laid out like a baked project, so every lock's header
-shows the command that recompiles it inside the project itself. `tools/locked-inputs.json`
-records a hash of the inputs of each lock; tests/test_pins.py fails when one changed since.
+Existing pins are kept wherever `pyproject.toml` allows: only new or changed requirements
+move. Options go to `uv lock`: `--upgrade` moves everything to the newest allowed versions,
+`--upgrade-package NAME` moves one package. tests/test_pins.py fails when a lock no longer
+matches its bake's `pyproject.toml`, or an export no longer matches its lock.
 """
 
-import hashlib
-import json
-import shutil
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
-RECORD = Path(__file__).with_name("locked-inputs.json")
-COMPILE = ("pip", "compile", "--universal", "--python-version", "3.11", "--generate-hashes")
+STRATEGIES = TEMPLATE / "{{cookiecutter.project_slug}}" / "_strategies"
+# The generated README's pip block and tests/test_pins.py use this very command.
+EXPORT = ("export", "--frozen", "--no-emit-project", "--quiet", "-o", "requirements-dev.txt")
+SLUG = "lock-placeholder"  # the bake's name while locking; any slug works in the lock
+SLUG_TAG = "{{ cookiecutter.project_slug }}"
+LOCKED = ("uv.lock", "requirements-dev.txt")
 
 
-def locks(project: Path = PROJECT) -> dict[str, list[Path]]:
-    """Each lock (relative to the project folder) and the files it is compiled from."""
-    runtime = [project / "requirements.in"]
-    found = {"requirements.txt": runtime}
-    for source in sorted(project.glob("_strategies/*/requirements-dev.in")):
-        lock = source.with_suffix(".txt").relative_to(project).as_posix()
-        # requirements-dev.in reads requirements.in (-r) and requirements.txt (-c).
-        found[lock] = [source, *runtime, project / "requirements.txt"]
-    return found
+def strategies() -> list[Path]:
+    return sorted(path.parent for path in STRATEGIES.glob("*/conftest.py"))
 
 
-def inputs_hash(sources: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for source in sources:
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
-    return digest.hexdigest()
+def bake(strategy: str, output_dir: Path) -> Path:
+    answers = {"project_name": SLUG, "db_strategy": strategy, "ci": "none"}
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir),
+                             extra_context=answers))  # fmt: skip
 
 
-def compile_lock(source: Path, lock: Path, extra: list[str]) -> None:
-    """`uv pip compile <source>.in -o <lock>.txt`, run where a baked project would have them."""
+def uv(*args: str, cwd: Path) -> None:
+    """Run uv in a bake, as a team would: never downloading a Python, never in our venv."""
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    environment["UV_PYTHON_DOWNLOADS"] = "never"
+    subprocess.run([find_uv_bin(), *args], cwd=cwd, check=True, env=environment)
+
+
+def lock(strategy: Path, extra: list[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        for name in ("requirements.in", "requirements.txt"):
-            if (PROJECT / name).exists():
-                shutil.copy(PROJECT / name, work / name)
-        shutil.copy(source, work / source.name)
-        if lock.exists():  # reuse its pins
-            shutil.copy(lock, work / lock.name)
-        command = [find_uv_bin(), *COMPILE, source.name, "-o", lock.name, "--quiet", *extra]
-        subprocess.run(command, cwd=work, check=True)
-        shutil.copy(work / lock.name, lock)
+        project = bake(strategy.name, Path(scratch))
+        for name in LOCKED:  # the bake has the template's, named for this bake: reuse pins
+            (project / name).unlink(missing_ok=True)
+        if (strategy / "uv.lock").stat().st_size:
+            (project / "uv.lock").write_text(
+                (strategy / "uv.lock").read_text().replace(SLUG_TAG, SLUG)
+            )
+        uv("lock", "--quiet", *extra, cwd=project)
+        uv(*EXPORT, cwd=project)
+        for name in LOCKED:
+            text = (project / name).read_text()
+            (strategy / name).write_text(text.replace(SLUG, SLUG_TAG))
 
 
 def main(extra: list[str]) -> int:
-    record = {}
-    for lock, sources in locks().items():
+    for strategy in strategies():
         started = time.monotonic()
-        compile_lock(sources[0], PROJECT / lock, extra)
-        record[lock] = inputs_hash(sources)
-        print(f"{lock}: {time.monotonic() - started:.1f} s")
-    RECORD.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        lock(strategy, extra)
+        print(f"{strategy.name}: {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
 
 

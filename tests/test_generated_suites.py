@@ -55,10 +55,6 @@ def test_suite_passes_in_random_order(project, env, seed):
         assert f"tests/test_settings.py::test_production_{guard}" in order
 
 
-def test_suite_passes_on_two_workers(project, env):
-    assert_green(project.pytest("-n", "2", env=env))
-
-
 def test_sessions_module_passes_with_coverage(project, env):
     result = project.pytest(
         "tests/routers/test_sessions.py",
@@ -71,7 +67,7 @@ def test_sessions_module_passes_with_coverage(project, env):
     assert_green(result, minimum=35)
 
 
-def test_nothing_left_behind(project, env, postgres_url):
+def test_suite_passes_on_two_workers_and_leaves_nothing_behind(project, env, postgres_url):
     assert_green(project.pytest("-n", "2", env=env))
 
     leftovers = [p for pattern in ("*.db", "*.sqlite*") for p in project.path.rglob(pattern)]

@@ -36,7 +36,9 @@ WARNING = "RATE_LIMIT_STORAGE_URL is memory://"
 def served(cookies_session, postgres_url, tmp_path_factory):
     """`served(storage_url)`: (log, server) for the migrated project, served in production
     mode with two workers; entering the server starts it."""
-    project = bake(cookies_session, project_slug="limits", db_strategy="postgres_testcontainer")
+    project = bake(
+        cookies_session, project_slug="login-limits", db_strategy="postgres_testcontainer"
+    )
     python = installed_python(project)
     with new_database(postgres_url, "limits") as database_url:
         settings = {

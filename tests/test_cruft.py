@@ -53,6 +53,7 @@ def test_cruft_update_applies_a_template_change_cleanly(tmp_path):
     update = run(BIN / "cruft", "update", "-y", cwd=project)
 
     assert list(project.rglob("*.rej")) == [], update.stdout + update.stderr
+    assert "Next steps" not in update.stdout + update.stderr  # its bakes are not the user's
     assert (project / ".env").read_bytes() == env_before
     assert (project / "README.md").read_text().endswith("\nA line the template added later.\n")
     changed = run("git", "status", "--porcelain", cwd=project).stdout.split("\n")

@@ -126,5 +126,16 @@ def main() -> int:
     return 0
 
 
+def remove_rendered_copy() -> None:
+    """Cookiecutter runs a rendered copy of this hook from the temporary folder and leaves it
+    there (`NamedTemporaryFile(delete=False)`); take it away."""
+    copy = Path(__file__).resolve()
+    if copy.parent == Path(tempfile.gettempdir()).resolve() and copy.name.startswith("tmp"):
+        copy.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        remove_rendered_copy()

@@ -9,6 +9,8 @@ replay file or a `cruft update` reaches this hook with any value, so choices are
 import json
 import re
 import sys
+import tempfile
+from pathlib import Path
 
 ANSWERS = json.loads(
     r"""{{ {
@@ -68,5 +70,16 @@ def main() -> int:
     return 0
 
 
+def remove_rendered_copy() -> None:
+    """Cookiecutter runs a rendered copy of this hook from the temporary folder and leaves it
+    there (`NamedTemporaryFile(delete=False)`); take it away."""
+    copy = Path(__file__).resolve()
+    if copy.parent == Path(tempfile.gettempdir()).resolve() and copy.name.startswith("tmp"):
+        copy.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        remove_rendered_copy()

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -229,3 +230,17 @@ def test_the_strategy_prompt_shows_each_strategy_by_the_name_the_readmes_use(tmp
         TEMPLATE / "{{cookiecutter.project_slug}}" / "README.md"
     ).read_text()
     assert all(f"`{name}`" in readmes for name in strategies)
+
+
+@pytest.mark.parametrize("answers", [{}, {"project_slug": "Bad Slug"}])
+def test_a_bake_leaves_nothing_in_the_temporary_folder(cookies, monkeypatch, tmp_path, answers):
+    """Cookiecutter leaves each hook's rendered copy there; the hooks remove theirs."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # for the hooks' own processes
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # for cookiecutter, in this one
+
+    result = cookies.bake(extra_context=answers)
+
+    assert (result.exit_code == 0) == (answers == {})
+    assert list(scratch.iterdir()) == []

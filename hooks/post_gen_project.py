@@ -9,6 +9,7 @@ comparison bakes of `cruft update`). Never calls git, Docker or the network.
 import io
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -95,9 +96,15 @@ def project_path() -> str:
 
 def is_cruft_comparison_bake() -> bool:
     """`cruft update` bakes the old and the new template into fresh temporary folders and
-    applies their difference; nobody will `cd` there. (cruft adds `_commit` to the answers.)"""
-    temp = Path(tempfile.gettempdir()).resolve()
-    return "_commit" in ANSWERS and Path.cwd().resolve().parent.parent == temp
+    applies their difference; nobody will `cd` there. cruft adds `_commit` to the answers, and
+    Python's `TemporaryDirectory` names its folders `tmp` and 8 characters (`mktemp -d`,
+    which people use to try a bake, puts a dot after `tmp`)."""
+    folder = Path.cwd().resolve().parent
+    return (
+        "_commit" in ANSWERS
+        and folder.parent == Path(tempfile.gettempdir()).resolve()
+        and re.fullmatch(r"tmp[a-z0-9_]{8}", folder.name) is not None
+    )
 
 
 def next_steps() -> str:

@@ -244,3 +244,13 @@ def test_a_bake_leaves_nothing_in_the_temporary_folder(cookies, monkeypatch, tmp
 
     assert (result.exit_code == 0) == (answers == {})
     assert list(scratch.iterdir()) == []
+
+
+def test_the_generated_readme_says_the_description_once(cookies):
+    project = bake(cookies)  # the default description, "A FastAPI service on async ..."
+    description = json.loads((TEMPLATE / "cookiecutter.json").read_text())["description"]
+
+    opening = (project / "README.md").read_text().split("\n## ", 1)[0]
+
+    assert opening.count(description) == 1
+    assert opening.count(" ".join(description.split()[:5])) == 1  # nor a near copy of it

@@ -89,7 +89,7 @@ def project_path() -> str:
     """This project's folder as the user will type it: relative to where cookiecutter ran."""
     here = Path.cwd()
     try:
-        return shlex.quote(str(here.relative_to(os.environ.get("PWD", "")))) or "."
+        return shlex.quote(str(here.relative_to(os.environ.get("PWD", ""))))
     except ValueError:
         return shlex.quote(str(here))
 

@@ -2,16 +2,19 @@
 
 Applies `_strategies/manifest.toml`: the chosen strategy's and CI provider's files go in
 place, the rest goes. Then writes `.env` (the compose database, a random SECRET_KEY),
-records the answers in `.cookiecutter.json` and prints the next steps. Never calls git,
-Docker or the network.
+records the answers in `.cookiecutter.json` and prints the next steps (not for the
+comparison bakes of `cruft update`). Never calls git, Docker or the network.
 """
 
 import io
 import json
+import os
+import re
 import secrets
 import shlex
 import shutil
 import sys
+import tempfile
 import tokenize
 import tomllib
 from pathlib import Path
@@ -82,19 +85,40 @@ def record_answers() -> None:
     )
 
 
+def project_path() -> str:
+    """This project's folder as the user will type it: relative to where cookiecutter ran."""
+    here = Path.cwd()
+    try:
+        return shlex.quote(str(here.relative_to(os.environ.get("PWD", ""))))
+    except ValueError:
+        return shlex.quote(str(here))
+
+
+def is_cruft_comparison_bake() -> bool:
+    """`cruft update` bakes the old and the new template into fresh temporary folders and
+    applies their difference; nobody will `cd` there. cruft adds `_commit` to the answers, and
+    Python's `TemporaryDirectory` names its folders `tmp` and 8 characters (`mktemp -d`,
+    which people use to try a bake, puts a dot after `tmp`)."""
+    folder = Path.cwd().resolve().parent
+    return (
+        "_commit" in ANSWERS
+        and folder.parent == Path(tempfile.gettempdir()).resolve()
+        and re.fullmatch(r"tmp[a-z0-9_]{8}", folder.name) is not None
+    )
+
+
 def next_steps() -> str:
     if ANSWERS["db_strategy"].startswith("postgres_"):
-        tests = "pytest            # PostgreSQL: TEST_DATABASE_URL, Docker, or embedded (README)"
+        tests = "uv run pytest    # PostgreSQL: TEST_DATABASE_URL, Docker, or embedded (README)"
     else:
-        tests = "pytest            # in-memory SQLite: no server needed"
+        tests = "uv run pytest    # in-memory SQLite: no server needed"
     return (
-        "Next steps (README.md has the details):\n"
-        f"  cd {shlex.quote(str(Path.cwd()))} && python3 -m venv .venv && . .venv/bin/activate"
-        " && pip install -r requirements-dev.txt\n"
+        "Next steps (README.md has the details; uv: https://docs.astral.sh/uv/):\n"
+        f"  cd {project_path()} && uv sync\n"
         f"  {tests}\n"
-        "  docker compose up -d --wait && alembic upgrade head\n"
-        "  python -m app.cli create-user you@example.com\n"
-        "  uvicorn app.main:app --reload --reload-dir app    # http://127.0.0.1:8000/docs"
+        "  docker compose up -d --wait && uv run alembic upgrade head\n"
+        "  uv run python -m app.cli create-user you@example.com\n"
+        "  uv run uvicorn app.main:app --reload --reload-dir app    # http://127.0.0.1:8000/docs"
     )
 
 
@@ -104,9 +128,21 @@ def main() -> int:
     shutil.rmtree(STRATEGIES)
     write_env()
     record_answers()
-    print(next_steps())
+    if not is_cruft_comparison_bake():
+        print(next_steps())
     return 0
 
 
+def remove_rendered_copy() -> None:
+    """Cookiecutter runs a rendered copy of this hook from the temporary folder and leaves it
+    there (`NamedTemporaryFile(delete=False)`); take it away."""
+    copy = Path(__file__).resolve()
+    if copy.parent == Path(tempfile.gettempdir()).resolve() and copy.name.startswith("tmp"):
+        copy.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        remove_rendered_copy()

@@ -2,7 +2,10 @@
 
 import ast
 import json
+import os
 import re
+import subprocess
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from cookiecutter.main import cookiecutter
 
 from tests.baking import TEMPLATE
 from tests.conftest import bake
-from tests.test_bake import ruff
+from tests.test_bake import BIN, ruff
 
 HOOKS = TEMPLATE / "hooks"
 
@@ -119,11 +122,13 @@ def test_hooks_use_only_the_standard_library_and_no_subprocess():
     allowed = {
         "io",
         "json",
+        "os",
         "re",
         "secrets",
         "shlex",
         "shutil",
         "sys",
+        "tempfile",
         "tokenize",
         "tomllib",
         "pathlib",
@@ -156,12 +161,96 @@ def test_the_slug_derived_from_any_valid_name_is_valid(cookies, name, slug):
 @pytest.mark.parametrize(
     "strategy", ["postgres_testcontainer", "postgres_async", "all_async_sqlite"]
 )
-def test_the_bake_prints_the_next_steps(cookies, capfd, strategy):
+def test_the_bake_prints_the_next_steps(cookies, capfd, monkeypatch, tmp_path, strategy):
+    monkeypatch.setenv("PWD", str(tmp_path))  # where cookiecutter runs; it bakes below
     project = bake(cookies, db_strategy=strategy)
 
     output = capfd.readouterr().out.splitlines()
-    steps = output[output.index("Next steps (README.md has the details):") + 1 :]
+    heading = next(i for i, line in enumerate(output) if line.startswith("Next steps"))
+    steps = output[heading + 1 :]
     assert 3 <= len(steps) <= 6
-    assert steps[0].startswith(f"  cd {project} && python3 -m venv .venv")
+    assert steps[0] == f"  cd {project.relative_to(tmp_path)} && uv sync"
+    assert all(step.startswith("  uv run ") or "uv run " in step for step in steps[1:])
     assert any("python -m app.cli create-user" in step for step in steps)
     assert any("TEST_DATABASE_URL" in step for step in steps) == strategy.startswith("postgres_")
+
+
+def test_next_steps_give_an_absolute_path_outside_the_working_folder(cookies, capfd, monkeypatch):
+    monkeypatch.setenv("PWD", "/nonexistent")
+    project = bake(cookies)
+
+    assert f"  cd {project} && uv sync" in capfd.readouterr().out.splitlines()
+
+
+CHOICE_FIELDS = [
+    field
+    for field, value in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
+    if isinstance(value, list)
+]
+
+
+@pytest.mark.parametrize("field", CHOICE_FIELDS)
+def test_a_bad_choice_in_a_replay_file_fails_with_one_line(cookies, capfd, tmp_path, field):
+    """`--no-input` refuses a bad choice in cookiecutter itself; a replay file (or cruft)
+    brings any value to the hooks, and the pre-gen hook stops it."""
+    replay = tmp_path / "answers.json"
+    answers = json.loads((bake(cookies) / ".cookiecutter.json").read_text())
+    answers["cookiecutter"][field] = "nope"
+    replay.write_text(json.dumps(answers))
+    capfd.readouterr()
+
+    with pytest.raises(Exception, match="pre_gen_project|Hook script failed"):
+        cookiecutter(str(TEMPLATE), replay=str(replay), output_dir=tmp_path / "out")
+
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert errors == [
+        f"ERROR: {field} 'nope' is not valid: use one of "
+        + ", ".join(json.loads((TEMPLATE / "cookiecutter.json").read_text())[field])
+        + ". Nothing was generated."
+    ]
+    assert list((tmp_path / "out").glob("*")) == []
+
+
+def test_the_strategy_prompt_shows_each_strategy_by_the_name_the_readmes_use(tmp_path):
+    answers = "\n" * 20  # every default
+    done = subprocess.run(
+        [str(BIN / "cookiecutter"), "-o", str(tmp_path), str(TEMPLATE)],
+        input=answers,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"COLUMNS": "250"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    prompt = done.stdout.split("How tests reach the database", 1)[1].split("Choose from", 1)[0]
+    options = re.findall(r"^\s*\d+ - (\w+) — \S", prompt, re.MULTILINE)
+    strategies = json.loads((TEMPLATE / "cookiecutter.json").read_text())["db_strategy"]
+    assert options == strategies
+    readmes = (TEMPLATE / "README.md").read_text() + (
+        TEMPLATE / "{{cookiecutter.project_slug}}" / "README.md"
+    ).read_text()
+    assert all(f"`{name}`" in readmes for name in strategies)
+
+
+@pytest.mark.parametrize("answers", [{}, {"project_slug": "Bad Slug"}])
+def test_a_bake_leaves_nothing_in_the_temporary_folder(cookies, monkeypatch, tmp_path, answers):
+    """Cookiecutter leaves each hook's rendered copy there; the hooks remove theirs."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # for the hooks' own processes
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # for cookiecutter, in this one
+
+    result = cookies.bake(extra_context=answers)
+
+    assert (result.exit_code == 0) == (answers == {})
+    assert list(scratch.iterdir()) == []
+
+
+def test_the_generated_readme_says_the_description_once(cookies):
+    project = bake(cookies)  # the default description, "A FastAPI service on async ..."
+    description = json.loads((TEMPLATE / "cookiecutter.json").read_text())["description"]
+
+    opening = (project / "README.md").read_text().split("\n## ", 1)[0]
+
+    assert opening.count(description) == 1
+    assert opening.count(" ".join(description.split()[:5])) == 1  # nor a near copy of it

@@ -60,10 +60,7 @@ class Settings(BaseSettings):
     ] = "10/15 minutes"
     rate_limit_storage_url: Annotated[
         str,
-        Field(
-            description="memory:// or a Redis URL such as redis://HOST:6379/0 "
-            "(any `limits` storage with moving windows)"
-        ),
+        Field(description="memory:// or a Redis URL such as redis://HOST:6379/0"),
     ] = "memory://"
     # "minimal": Argon2 at its lowest cost, so that tests log in in milliseconds. Never in
     # production, where passwords are hashed with pwdlib's recommended parameters.

@@ -14,7 +14,8 @@ that its line is in the README, so a changed step fails the test instead of goin
   the script waits for /health before going on.
 - `YOUR PASSWORD` in the login body: the password `create-user` was given on standard input.
 
-The last command's output must be the user just created, as `GET /auth/me` returns it.
+The last command's output must be the user just created, as `GET /auth/me` returns it. The
+login's own Python, fed what curl prints for a failed login, must say why in one line.
 """
 
 import contextlib
@@ -116,6 +117,29 @@ def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database
     assert me["email"] == email
     assert me["role"] == "therapist"
     assert me["is_active"] is True
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ('{"detail":"Incorrect email or password"}\n401', "HTTP 401: Incorrect email or password"),
+        ('{"detail":"Too many failed logins"}\n429', "HTTP 429: Too many failed logins"),
+        ("\n000", "HTTP 000: no answer from the server"),  # curl without a server
+    ],
+)
+def test_readme_login_says_why_it_failed(project, answer, message):
+    """The README's login reads curl's body and status (`-w '\\n%{http_code}'`); a failed
+    login is one line with the status and the API's `detail`, not a traceback."""
+    script = quickstart((project.path / "README.md").read_text())
+    login = re.search(r"-w '\\n%\{http_code\}' \\\n  \| python -c '([^']+)'", script)
+    assert login, "the README's login no longer pipes curl's body and status to python -c"
+
+    result = subprocess.run(
+        [str(project.python), "-c", login.group(1)], input=answer, capture_output=True, text=True
+    )
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"login failed: {message}\n"
 
 
 def alembic_upgrade(project: Project, database_url: str) -> subprocess.CompletedProcess:

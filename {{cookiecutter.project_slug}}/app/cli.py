@@ -5,14 +5,13 @@ from a hidden prompt, or from standard input when that is not a terminal, so it 
 
     printf '%s\\n' "$PASSWORD" | python -m app.cli create-user you@example.com
 
-Every failure is one line on standard error and exit status 1.
+Every failure, a bad setting included, is one line on standard error and exit status 1.
 """
 
 import asyncio
 import sys
-from typing import Annotated
 
-import typer
+import click
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -25,8 +24,6 @@ from app.config import get_settings
 from app.database import connection_error
 from app.models import User
 from app.models.schemas import UserCreate, UserRole
-
-cli = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 class UserError(Exception):
@@ -90,34 +87,41 @@ async def create_user(database_url: str, new: UserCreate) -> User:
 
 def read_password() -> str:
     if sys.stdin.isatty():
-        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return sys.stdin.readline().rstrip("\r\n")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UserError("no password given on standard input")
+    return password
 
 
-@cli.callback()
-def main() -> None:
+@click.group()
+def cli() -> None:
     """Tasks for this service, on the database DATABASE_URL names (environment or .env)."""
 
 
-@cli.command("create-user")
-def create_user_command(
-    email: str,
-    full_name: Annotated[
-        str, typer.Option(help="Name shown in the app; defaults to the part before the @.")
-    ] = "",
-) -> None:
+@cli.command("create-user", short_help="Create a therapist who can log in at once.")
+@click.argument("email")
+@click.option(
+    "--full-name",
+    metavar="NAME",
+    default="",
+    help="Name shown in the app [default: the part of EMAIL before the @]",
+)
+def create_user_command(email: str, full_name: str) -> None:
     """Create an active therapist who logs in with EMAIL and a password.
 
-    The password is asked for, or read from standard input when that is not a terminal.
+    The password is asked for twice, or read from standard input when that is not a
+    terminal.
     """
+    database_url = get_settings().database_url  # bad settings end the command here
     try:
         new = new_user(email, read_password(), full_name)
-        user = asyncio.run(create_user(get_settings().database_url, new))
+        user = asyncio.run(create_user(database_url, new))
     except UserError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"Created therapist {user.email} (id {user.id}).")
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created therapist {user.email} (id {user.id}).")
 
 
 if __name__ == "__main__":
-    cli()
+    cli(prog_name="python -m app.cli")

@@ -2,14 +2,14 @@
 
 The database work is tested on the migrated database (`migrated_engine`, from
 tests/conftest.py) inside a transaction that is rolled back; the command's failures through
-Typer's test runner. The template's own tests run the whole command against PostgreSQL.
+Click's test runner. The template's own tests run the whole command against PostgreSQL.
 """
 
 import socket
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from app import cli
 from app.auth.utils import verify_password
@@ -66,7 +66,7 @@ UNUSED_URL = "postgresql+asyncpg://postgres:s3cret-pw@127.0.0.1:1/app"
     [
         ("not-an-email", PASSWORD, "Error: email: value is not a valid email address"),
         ("new@example.com", "short", f"at least {MIN_PASSWORD_LENGTH} characters"),
-        ("new@example.com", "", f"at least {MIN_PASSWORD_LENGTH} characters"),
+        ("new@example.com", "", "Error: no password given on standard input"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_1(monkeypatch, email, password, message):
@@ -90,3 +90,23 @@ def test_unreachable_database_is_one_line_naming_it_without_the_password(monkeyp
     )
     assert len(result.stderr.splitlines()) == 1
     assert "s3cret-pw" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["create-user", "--help"]])
+def test_help_reads_cleanly(args):
+    result = CliRunner().invoke(cli.cli, args, prog_name="python -m app.cli")
+
+    assert result.output.startswith("Usage: python -m app.cli ")
+    assert "create-user" in result.output
+    # Placeholders in capitals (EMAIL, NAME), not `{email}` or `<bool>`; no description
+    # cut short with "...".
+    assert not set("{}<>") & set(result.output), result.output
+    assert "..." not in result.output.replace("COMMAND [ARGS]...", "")
+
+
+def test_create_user_usage_names_its_argument():
+    result = CliRunner().invoke(cli.cli, ["create-user", "--help"], prog_name="python -m app.cli")
+
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: python -m app.cli create-user [OPTIONS] EMAIL\n")
+    assert "--full-name NAME" in result.output

@@ -104,4 +104,4 @@ def test_switching_strategy_keeps_every_test(
     strategy_files = ("requirements-dev.in", "requirements-dev.txt", ".test_durations")
     for name in ("tests/conftest.py", *strategy_files, ".github/workflows/ci.yml"):
         assert (project / name).read_bytes() == (rebaked / name).read_bytes(), name
-    assert (project / "tests/postgres.py").is_file() == target.startswith("postgres_")
+    assert (project / "tests/postgres").is_dir() == target.startswith("postgres_")

@@ -92,7 +92,8 @@ def next_steps() -> str:
         f"  cd {shlex.quote(str(Path.cwd()))} && python3 -m venv .venv && . .venv/bin/activate"
         " && pip install -r requirements-dev.txt\n"
         f"  {tests}\n"
-        "  docker compose up -d --wait && alembic upgrade head\n"
+        "  docker compose up -d --wait    # no Docker: python -m tools.devdb start\n"
+        "  alembic upgrade head\n"
         "  python -m app.cli create-user you@example.com\n"
         "  uvicorn app.main:app --reload --reload-dir app    # http://127.0.0.1:8000/docs"
     )

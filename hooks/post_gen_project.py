@@ -116,7 +116,8 @@ def next_steps() -> str:
         "Next steps (README.md has the details; uv: https://docs.astral.sh/uv/):\n"
         f"  cd {project_path()} && uv sync\n"
         f"  {tests}\n"
-        "  docker compose up -d --wait && uv run alembic upgrade head\n"
+        "  docker compose up -d --wait    # no Docker: uv run python -m tools.devdb start\n"
+        "  uv run alembic upgrade head\n"
         "  uv run python -m app.cli create-user you@example.com\n"
         "  uv run uvicorn app.main:app --reload --reload-dir app    # http://127.0.0.1:8000/docs"
     )

@@ -69,7 +69,9 @@ def test_combination(cookies, strategy, ci, python, postgres):
         assert (tool in dev) == is_postgres, tool
     assert ("aiosqlite" in dev) == (not is_postgres)
     assert ("pytest-asyncio" in dev) == (strategy != "postgres_testcontainer")
-    assert (project / "tests/postgres.py").is_file() == is_postgres
+    assert (project / "tests/postgres/plugin.py").is_file() == is_postgres
+    assert (project / "tests/postgres").exists() == is_postgres
+    assert (project / "tools/embedded_postgres.py").is_file()  # every strategy's dev tools use it
 
     # Shared tests are async, except in the sync PostgreSQL strategy.
     routers = (project / "tests/routers/test_sessions.py").read_text()

@@ -1,5 +1,6 @@
-"""The generated README's quickstart, run as written; `alembic upgrade head` without a
-database; pre-commit running the project's own ruff, offline.
+"""The generated README's quickstart, run as written, with compose's database and without
+Docker on the embedded one; the development database itself; `alembic upgrade head` without
+a database; pre-commit running the project's own ruff, offline; the README's login failing.
 
 The `bash` blocks between `<!-- quickstart -->` and `<!-- /quickstart -->` in a baked
 README (PostgreSQL strategy) become one bash script (`set -euo pipefail`), run in the
@@ -8,14 +9,17 @@ that its line is in the README, so a changed step fails the test instead of goin
 
 - `uv sync` runs as written (uv from the template's .venv on PATH), into the project's own
   `.venv`, from uv's cache (the session's bakes already downloaded every locked package).
-- `docker compose up -d --wait` (no Docker here): a new database on the throwaway PostgreSQL,
-  exported as DATABASE_URL, which the app's settings prefer to `.env`.
+- With Docker's path, `docker compose up -d --wait` (no Docker here): a new database on the
+  throwaway PostgreSQL, exported as DATABASE_URL, which the app's settings prefer to `.env`;
+  the block between the `dev-db` markers is left out.
+- Without Docker, `docker compose up -d --wait` is left out and the `dev-db` block runs as
+  written (the embedded PostgreSQL, `.env` pointed at it); the `dev-db-stop` block, after the
+  quickstart, runs at the end, and the server must then be stopped.
 - The `uvicorn` line runs in the background on a free port, which replaces 8000 in the URLs;
   the script waits for /health before going on.
 - `YOUR PASSWORD` in the login body: the password `create-user` was given on standard input.
 
-The last command's output must be the user just created, as `GET /auth/me` returns it. The
-login's own Python, fed what curl prints for a failed login, must say why in one line.
+The last command's output must be the user just created, as `GET /auth/me` returns it.
 """
 
 import contextlib
@@ -38,6 +42,8 @@ from tests.serving import free_port, new_database
 
 BIN = Path(sys.executable).parent  # the template's .venv: uv is there
 START, END = "<!-- quickstart -->", "<!-- /quickstart -->"
+DEV_DB = ("<!-- dev-db -->", "<!-- /dev-db -->")
+DEV_DB_STOP = ("<!-- dev-db-stop -->", "<!-- /dev-db-stop -->")
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +59,22 @@ def database_url(postgres_url):
         yield url
 
 
-def quickstart(readme: str) -> str:
-    """The README's quickstart commands, in order, as one script."""
-    assert START in readme and END in readme
-    region = readme.split(START, 1)[1].split(END, 1)[0]
-    blocks = re.findall(r"^```bash\n(.*?)^```$", region, re.MULTILINE | re.DOTALL)
+def region(text: str, start: str, end: str) -> str:
+    assert start in text and end in text, (start, end)
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def bash_blocks(text: str) -> list[str]:
+    return re.findall(r"^```bash\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+
+
+def quickstart(readme: str, dev_db: bool) -> str:
+    """The README's quickstart commands, in order, as one script; with or without the
+    embedded development database's block."""
+    steps = region(readme, START, END)
+    if not dev_db:
+        steps = steps.replace(region(steps, *DEV_DB), "")
+    blocks = bash_blocks(steps)
     assert len(blocks) >= 4, blocks
     return "".join(blocks)
 
@@ -68,15 +85,10 @@ def substitute(script: str, pattern: str, replacement: str) -> str:
     return script
 
 
-def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database_url):
+def run_day_one(project: Project, script: str) -> str:
+    """Run the quickstart script as the README's reader would; its standard output."""
     password = secrets.token_urlsafe(16)
     port = free_port()
-    script = quickstart((project.path / "README.md").read_text())
-    email = re.search(r"^uv run python -m app\.cli create-user (\S+)$", script, re.MULTILINE)[1]
-
-    script = substitute(
-        script, r"^docker compose up -d --wait$", f"export DATABASE_URL='{database_url}'"
-    )
     script = substitute(
         script,
         r"^(uv run uvicorn app\.main:app .*)$",
@@ -103,15 +115,17 @@ def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database
     finally:
         with contextlib.suppress(ProcessLookupError):  # all gone already
             os.killpg(run.pid, signal.SIGTERM)
-    log = (
-        (project.path / "uvicorn.log").read_text()
-        if (project.path / "uvicorn.log").exists()
-        else ""
-    )
+    log = project.path / "uvicorn.log"
 
     assert run.returncode == 0, (
-        f"{script}\n--- stdout\n{out}\n--- stderr\n{err}\n--- uvicorn\n{log}"
+        f"{script}\n--- stdout\n{out}\n--- stderr\n{err}\n"
+        f"--- uvicorn\n{log.read_text() if log.exists() else ''}"
     )
+    return out
+
+
+def assert_created_and_authenticated(script: str, out: str) -> None:
+    email = re.search(r"^uv run python -m app\.cli create-user (\S+)$", script, re.MULTILINE)[1]
     assert f"Created therapist {email}" in out
     me = json.loads(out.strip().splitlines()[-1])
     assert me["email"] == email
@@ -119,27 +133,99 @@ def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database
     assert me["is_active"] is True
 
 
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        ('{"detail":"Incorrect email or password"}\n401', "HTTP 401: Incorrect email or password"),
-        ('{"detail":"Too many failed logins"}\n429', "HTTP 429: Too many failed logins"),
-        ("\n000", "HTTP 000: no answer from the server"),  # curl without a server
-    ],
-)
-def test_readme_login_says_why_it_failed(project, answer, message):
-    """The README's login reads curl's body and status (`-w '\\n%{http_code}'`); a failed
-    login is one line with the status and the API's `detail`, not a traceback."""
-    script = quickstart((project.path / "README.md").read_text())
-    login = re.search(r"-w '\\n%\{http_code\}' \\\n  \| python -c '([^']+)'", script)
-    assert login, "the README's login no longer pipes curl's body and status to python -c"
-
-    result = subprocess.run(
-        [str(project.python), "-c", login.group(1)], input=answer, capture_output=True, text=True
+def test_readme_quickstart_runs_up_to_an_authenticated_request(project, database_url):
+    script = quickstart((project.path / "README.md").read_text(), dev_db=False)
+    script = substitute(
+        script, r"^docker compose up -d --wait$", f"export DATABASE_URL='{database_url}'"
     )
 
-    assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == f"login failed: {message}\n"
+    out = run_day_one(project, script)
+
+    assert_created_and_authenticated(script, out)
+
+
+def devdb(project: Project, command: str) -> subprocess.CompletedProcess:
+    return project.run("tools.devdb", command, timeout=120)
+
+
+@pytest.fixture
+def dev_db_cleanup(project):
+    """Whatever a test leaves of the development database is stopped and deleted."""
+    yield
+    destroyed = devdb(project, "destroy")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+
+
+def test_readme_quickstart_without_docker_runs_on_the_embedded_database(project, dev_db_cleanup):
+    readme = (project.path / "README.md").read_text()
+    script = quickstart(readme, dev_db=True)
+    script = substitute(script, r"^docker compose up -d --wait$", "")  # no Docker
+    # When done: the stop block (after `echo`, as curl's answer ends without a newline).
+    script += "echo\n" + "".join(bash_blocks(region(readme, *DEV_DB_STOP)))
+
+    out = run_day_one(project, script)
+
+    *day_one, stopped = out.strip().splitlines()
+    assert_created_and_authenticated(script, "\n".join(day_one))
+    assert stopped.startswith("Stopped; the data stays in ")
+    env = (project.path / ".env").read_text()
+    assert re.search(r"^DATABASE_URL=postgresql\+asyncpg://postgres@/app\?host=/", env, re.M)
+    assert "SECRET_KEY=" in env  # the rest of .env stays
+    assert devdb(project, "status").returncode == 3  # the stop block stopped it
+
+
+# Run in the project: what the development database's server listens on, and a row that
+# must outlive a restart.
+DEV_DB_PROBE = """
+import asyncio, sys
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from app.config import get_settings
+
+async def probe():
+    engine = create_async_engine(get_settings().database_url)
+    async with engine.begin() as connection:
+        if sys.argv[1] == "write":
+            await connection.execute(text("CREATE TABLE kept (note text)"))
+            await connection.execute(text("INSERT INTO kept VALUES ('still here')"))
+        listen = await connection.scalar(text("SHOW listen_addresses"))
+        kept = await connection.scalar(text("SELECT note FROM kept"))
+    await engine.dispose()
+    print(repr(listen), kept)
+
+asyncio.run(probe())
+"""
+
+
+def probe(project: Project, mode: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [project.python, "-c", DEV_DB_PROBE, mode],
+        cwd=project.path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_dev_db_keeps_its_data_opens_no_port_and_stops(project, dev_db_cleanup):
+    started = devdb(project, "start")
+    again = devdb(project, "start")  # already running: says so, changes nothing
+    written = probe(project, "write")
+    stopped = devdb(project, "stop")
+    status_stopped = devdb(project, "status")
+    restarted = devdb(project, "start")
+    read = probe(project, "read")
+    status_running = devdb(project, "status")
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "DATABASE_URL=postgresql+asyncpg://postgres@/app?host=/" in started.stdout
+    assert "Already running" in again.stdout
+    assert written.stdout.strip() == "'' still here", written.stdout + written.stderr
+    assert stopped.returncode == 0 and status_stopped.returncode == 3
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    assert read.stdout.strip() == "'' still here", read.stdout + read.stderr  # no TCP at all
+    assert status_running.returncode == 0
 
 
 def alembic_upgrade(project: Project, database_url: str) -> subprocess.CompletedProcess:
@@ -174,6 +260,29 @@ def test_alembic_without_the_database_says_which_one_in_one_line(project, postgr
 
     assert_short_error(result, server.hostname, server.port, "nosuch", password)
     assert 'database "nosuch" does not exist' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ('{"detail":"Incorrect email or password"}\n401', "HTTP 401: Incorrect email or password"),
+        ('{"detail":"Too many failed logins"}\n429', "HTTP 429: Too many failed logins"),
+        ("\n000", "HTTP 000: no answer from the server"),  # curl without a server
+    ],
+)
+def test_readme_login_says_why_it_failed(project, answer, message):
+    """The README's login reads curl's body and status (`-w '\\n%{http_code}'`); a failed
+    login is one line with the status and the API's `detail`, not a traceback."""
+    script = quickstart((project.path / "README.md").read_text(), dev_db=False)
+    login = re.search(r"-w '\\n%\{http_code\}' \\\n  \| python -c '([^']+)'", script)
+    assert login, "the README's login no longer pipes curl's body and status to python -c"
+
+    result = subprocess.run(
+        [str(project.python), "-c", login.group(1)], input=answer, capture_output=True, text=True
+    )
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"login failed: {message}\n"
 
 
 def test_pre_commit_runs_the_projects_own_ruff_offline(project, tmp_path):

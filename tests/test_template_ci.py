@@ -1,9 +1,10 @@
 """The template's own workflow (.github/workflows/template-ci.yml at the repository root).
 
-It runs `bash .ci/run` on GitHub's runners: Linux on every Python from 3.11 to 3.15, and
-macOS for the SQLite strategies. It validates offline and passes zizmor like the generated
-workflows. Where Docker runs (GitHub's Linux runners), the PostgreSQL strategy's suite starts
-its own PostgreSQL with testcontainers, as it does in a baked project's CI.
+It runs `bash .ci/run` on GitHub's runners: Linux on every Python from 3.11 to 3.15, macOS
+for the SQLite strategies, and an image job that builds and runs the generated Dockerfile.
+It validates offline and passes zizmor like the generated workflows. Where Docker runs
+(GitHub's Linux runners), the PostgreSQL strategy's suite starts its own PostgreSQL with
+testcontainers, as it does in a baked project's CI.
 """
 
 import subprocess
@@ -64,8 +65,25 @@ def test_linux_runs_everything_on_every_python(workflow):
 
     assert linux["runs-on"].startswith("ubuntu-")
     assert linux["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13", "3.14", "3.15"]
-    assert run["run"] == "bash .ci/run"  # every test, no selection
+    assert run["run"] == 'bash .ci/run -m "not image"'  # every test but the image job's
     assert run["env"]["PYTHON"] == "${{ steps.python.outputs.python-path }}"
+
+
+def test_image_job_builds_and_runs_the_production_image(workflow):
+    image = workflow["jobs"]["image"]
+    run = next(step for step in image["steps"] if "bash .ci/run" in step.get("run", ""))
+    marked = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "image", "tests"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+    )
+
+    assert image["runs-on"].startswith("ubuntu-")  # Docker runs there
+    assert run["run"] == "bash .ci/run -m image"
+    assert "tests/test_image.py::test_image_builds_and_serves_on_compose_database" in (
+        marked.stdout
+    )
 
 
 def test_macos_runs_the_sqlite_strategies(workflow):

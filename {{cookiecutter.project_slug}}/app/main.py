@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.config import get_settings
 from app.database import session_factory
 from app.ratelimit import warn_if_counted_per_process
-from app.routers import auth, patients, sessions
+from app.routers import auth, health, patients, sessions
 
 
 @asynccontextmanager
@@ -32,11 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(patients.router)
     app.include_router(sessions.router)
-
-    @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router)
     return app
 
 

@@ -1,6 +1,6 @@
 """Database-testing strategy: PostgreSQL; sync fixtures, the app on its own async connections.
 
-Server and database (tests/postgres.py): the PostgreSQL that `TEST_DATABASE_URL` names, a
+Server and database (tests/postgres/): the PostgreSQL that `TEST_DATABASE_URL` names, a
 Docker container, or an embedded server from a wheel, in that order; a throwaway database
 per run and xdist worker, built by the Alembic migrations.
 
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from app.database import get_db, session_factory
 from app.main import app
-from tests.postgres import EMPTY_EVERY_TABLE
+from tests.postgres.reset import EMPTY_EVERY_TABLE
 
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres.plugin"]
 
 
 @pytest.fixture

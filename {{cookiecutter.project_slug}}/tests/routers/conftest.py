@@ -4,13 +4,20 @@
 test) come from `tests/conftest.py`: they are what the database-testing strategy decides.
 """
 
+import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from limits import parse
+from sqlalchemy import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.auth.utils import create_access_token, get_password_hash
+from app.database import get_db, session_factory
 from app.main import app
 from app.models.db_models import Patient, Session, User
 from app.models.schemas import UserRole
@@ -44,6 +51,40 @@ def client_address(monkeypatch) -> ClientAddress:
     address = ClientAddress(app.build_middleware_stack(), host="192.0.2.1")
     monkeypatch.setattr(app, "middleware_stack", address)
     return address
+
+
+@contextmanager
+def _app_database_at(address: tuple[str, int]) -> Iterator[None]:
+    """The app's requests get their sessions from a PostgreSQL at `address`, whatever the
+    strategy gave it; the strategy's own database again afterwards."""
+    host, port = address
+    url = URL.create("postgresql+asyncpg", "app", "app", host, port, "app")
+    sessionmaker = session_factory(create_async_engine(url, poolclass=NullPool))
+    previous = app.dependency_overrides[get_db]
+    app.dependency_overrides[get_db] = lambda: sessionmaker()
+    try:
+        yield
+    finally:
+        app.dependency_overrides[get_db] = previous
+
+
+@pytest.fixture
+def database_down(client) -> Iterator[None]:
+    """The app's database is gone: its port refuses connections."""
+    with socket.socket() as bound_only:  # bound, never listening: connections are refused
+        bound_only.bind(("127.0.0.1", 0))
+        with _app_database_at(bound_only.getsockname()):
+            yield
+
+
+@pytest.fixture
+def database_silent(client) -> Iterator[None]:
+    """The app's database hangs: it takes connections and never answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel completes the handshake; nothing ever reads or writes
+        with _app_database_at(silent.getsockname()):
+            yield
 
 
 async def add_row(test_db, row):

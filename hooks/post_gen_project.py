@@ -123,10 +123,26 @@ def next_steps() -> str:
     )
 
 
+def shadowed_dependency() -> str | None:
+    """The slug when a package the project installs has the same name: uv.lock would then
+    hold two packages of that name, and uv refuses to read it."""
+    lock = tomllib.loads(Path("uv.lock").read_text(encoding="utf-8"))
+    names = [package["name"] for package in lock["package"]]
+    slug = ANSWERS["project_slug"]
+    return slug if names.count(slug) > 1 else None
+
+
 def main() -> int:
     manifest = tomllib.loads((STRATEGIES / "manifest.toml").read_text(encoding="utf-8"))
     apply_manifest(manifest)
     shutil.rmtree(STRATEGIES)
+    if slug := shadowed_dependency():
+        print(
+            f"ERROR: project_slug '{slug}' is the name of a package this project installs;"
+            f" choose another (e.g. 'my-{slug}'). Nothing was generated.",
+            file=sys.stderr,
+        )
+        return 1
     write_env()
     record_answers()
     if not is_cruft_comparison_bake():

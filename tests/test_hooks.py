@@ -28,6 +28,8 @@ HOOKS = TEMPLATE / "hooks"
         ("project_slug", "double--dash"),
         ("project_slug", "9starts-with-digit"),
         ("project_slug", "Upper-Case"),
+        ("project_slug", "fastapi"),  # a package the project installs: uv could not tell them
+        ("project_slug", "limits"),  # apart (post-gen hook, once uv.lock is in place)
         ("author_email", "not-an-email"),
         ("author_email", "two@@example.com"),
         ("author_email", "spaces in@example.com"),

@@ -1,5 +1,6 @@
 """Fixtures for testing the template: baked projects, their virtualenvs, a PostgreSQL server."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,14 @@ def env(project, postgres_url):
 
 def is_postgres(project) -> bool:
     return "testcontainers" in (project.path / "requirements-dev.txt").read_text()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Where .ci/run found no Docker engine (DESELECT_DOCKER=1), the tests marked `docker`
+    are deselected, whatever `-m` was given: pytest reports them as deselected."""
+    if os.environ.get("DESELECT_DOCKER") != "1":
+        return
+    docker = [item for item in items if item.get_closest_marker("docker")]
+    if docker:
+        config.hook.pytest_deselected(items=docker)
+        items[:] = [item for item in items if not item.get_closest_marker("docker")]

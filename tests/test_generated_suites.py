@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from tests.baking import clean_env
+from tests.conftest import LOOKALIKE, lookalike_rows
 
 MIN_TESTS = 36
 
@@ -36,9 +37,11 @@ def is_postgres(project) -> bool:
 
 
 def throwaway_databases(postgres_url: str) -> list[str]:
+    """The runs' databases on the server (by name: a missing mark must not hide one)."""
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%'"
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%' AND datname <> %s",
+            [LOOKALIKE],
         ).fetchall()
     return [name for (name,) in rows]
 
@@ -80,12 +83,13 @@ def test_sessions_module_passes_with_coverage(project, env):
     assert_green(result, minimum=35)
 
 
-def test_nothing_left_behind(project, env, postgres_url):
+def test_nothing_left_behind(project, env, postgres_url, lookalike):
     assert_green(project.pytest("-n", "2", env=env))
 
     leftovers = [p for pattern in ("*.db", "*.sqlite*") for p in project.path.rglob(pattern)]
     assert leftovers == []
-    assert throwaway_databases(postgres_url) == []
+    assert throwaway_databases(postgres_url) == []  # each run drops its own database
+    assert lookalike_rows(lookalike) == [(1, "keep me")]  # and only ever its own
 
 
 def test_drift_test_fails_when_a_model_changes_without_migration(project, env, tmp_path):
@@ -119,7 +123,7 @@ def test_a_warning_fails_the_suite(project, env, tmp_path):
     assert "DeprecationWarning: deprecated" in result.stdout
 
 
-def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url):
+def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url, lookalike):
     run = subprocess.Popen(
         [str(project.python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],
         cwd=project.path,
@@ -142,3 +146,4 @@ def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url):
 
     assert throwaway_databases(postgres_url) == []
     assert list(project.path.rglob("*.db")) == []
+    assert lookalike_rows(lookalike) == [(1, "keep me")]  # named like the killed run's

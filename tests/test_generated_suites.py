@@ -40,7 +40,7 @@ def throwaway_databases(postgres_url: str) -> list[str]:
     """The runs' databases on the server (by name: a missing mark must not hide one)."""
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%' AND datname <> %s",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%%' AND datname <> %s",
             [LOOKALIKE],
         ).fetchall()
     return [name for (name,) in rows]

@@ -2,7 +2,9 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from tests.baking import STRATEGIES, Project, installed_python
@@ -22,6 +24,31 @@ def postgres_url():
     """One PostgreSQL server for the whole template test run."""
     with throwaway_server() as url:
         yield url
+
+
+LOOKALIKE = "pytest_0123456789ab"  # named like a run's database, but someone else's
+
+
+@pytest.fixture(scope="session")
+def lookalike(postgres_url):
+    """A database named like a test run's own, made by someone else, holding a row of theirs:
+    no run may ever drop it. Its URL."""
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {LOOKALIKE}")
+        admin.execute(f"CREATE DATABASE {LOOKALIKE}")
+    url = urlunsplit(urlsplit(postgres_url)._replace(path=f"/{LOOKALIKE}"))
+    with psycopg.connect(url) as connection:
+        connection.execute("CREATE TABLE reports (id int PRIMARY KEY, body text)")
+        connection.execute("INSERT INTO reports VALUES (1, 'keep me')")
+    yield url
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {LOOKALIKE} WITH (FORCE)")
+
+
+def lookalike_rows(url: str) -> list[tuple]:
+    """The lookalike's rows (fails if it is gone)."""
+    with psycopg.connect(url) as connection:
+        return connection.execute("SELECT * FROM reports").fetchall()
 
 
 @pytest.fixture(scope="session", params=STRATEGIES)

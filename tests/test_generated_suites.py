@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from tests.baking import clean_env
-from tests.conftest import is_postgres
+from tests.conftest import LOOKALIKE, is_postgres, lookalike_rows
 
 MIN_TESTS = 36
 
@@ -27,9 +27,11 @@ def passed(output: str) -> int:
 
 
 def throwaway_databases(postgres_url: str) -> list[str]:
+    """The runs' databases on the server (by name: a missing mark must not hide one)."""
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%'"
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%%' AND datname <> %s",
+            [LOOKALIKE],
         ).fetchall()
     return [name for (name,) in rows]
 
@@ -67,12 +69,15 @@ def test_sessions_module_passes_with_coverage(project, env):
     assert_green(result, minimum=35)
 
 
-def test_suite_passes_on_two_workers_and_leaves_nothing_behind(project, env, postgres_url):
+def test_suite_passes_on_two_workers_and_leaves_nothing_behind(
+    project, env, postgres_url, lookalike
+):
     assert_green(project.pytest("-n", "2", env=env))
 
     leftovers = [p for pattern in ("*.db", "*.sqlite*") for p in project.path.rglob(pattern)]
     assert leftovers == []
-    assert throwaway_databases(postgres_url) == []
+    assert throwaway_databases(postgres_url) == []  # each run drops its own database
+    assert lookalike_rows(lookalike) == [(1, "keep me")]  # and only ever its own
 
 
 def test_drift_test_fails_when_a_model_changes_without_migration(project, env, tmp_path):
@@ -106,7 +111,7 @@ def test_a_warning_fails_the_suite(project, env, tmp_path):
     assert "DeprecationWarning: deprecated" in result.stdout
 
 
-def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url):
+def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url, lookalike):
     run = subprocess.Popen(
         [str(project.python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],
         cwd=project.path,
@@ -129,3 +134,4 @@ def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url):
 
     assert throwaway_databases(postgres_url) == []
     assert list(project.path.rglob("*.db")) == []
+    assert lookalike_rows(lookalike) == [(1, "keep me")]  # named like the killed run's

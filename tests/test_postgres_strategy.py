@@ -1,24 +1,28 @@
 """The PostgreSQL strategies on a real server: what goes wrong on the hundredth run.
 
 Concurrent runs, the server's own data, no server at all (the embedded one starts), a
-killed run's embedded server, and a server that cannot be reached. (Killed runs'
-databases: see test_generated_suites.py.)
+killed run's embedded server, two embedded runs side by side, the reaper's guards (only
+marked databases of dead runs go), a server that cannot be reached, a malformed URL, and a
+password that is never printed. (Killed runs' databases: see test_generated_suites.py.)
 """
 
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import psycopg
 import pytest
 
 from tests.baking import Project, clean_env, installed_python
-from tests.conftest import bake
+from tests.conftest import LOOKALIKE, bake, lookalike_rows
 from tests.test_generated_suites import assert_green, throwaway_databases
 
 POSTGRES_STRATEGIES = ("postgres_testcontainer", "postgres_async")
@@ -31,7 +35,7 @@ def pg_project(request, cookies_session) -> Project:
     return Project(path, installed_python(path))
 
 
-def test_concurrent_runs_on_one_server_do_not_collide(pg_project, postgres_url):
+def test_concurrent_runs_on_one_server_do_not_collide(pg_project, postgres_url, lookalike):
     command = [str(pg_project.python), "-m", "pytest", "-p", "no:cacheprovider", "-q"]
     env = clean_env({"TEST_DATABASE_URL": postgres_url})
     runs = [
@@ -45,6 +49,7 @@ def test_concurrent_runs_on_one_server_do_not_collide(pg_project, postgres_url):
 
     assert [run.returncode for run in runs] == [0, 0], "\n".join(outputs)[-4000:]
     assert throwaway_databases(postgres_url) == []
+    assert lookalike_rows(lookalike) == [(1, "keep me")]
 
 
 @pytest.fixture
@@ -160,3 +165,218 @@ def test_an_unreachable_server_stops_the_run_at_once_with_one_message(pg_project
     assert "s3cret-password" not in output
     assert "Traceback" not in output
     assert not re.search(r"\d+ (passed|failed|errors?)(,| in )", output)  # no test ran
+
+
+# A stand-in for a run that holds its database: the generated machinery itself, used as a
+# run uses it (lock, create, mark), then waiting on its standard input.
+HOLD_A_RUN_DATABASE = """
+import sys
+from sqlalchemy import make_url
+from tests.postgres import databases
+server = make_url(sys.argv[1])
+with databases.admin_connection(server) as admin, databases.run_database(admin, server) as url:
+    print(url.database, flush=True)
+    sys.stdin.readline()
+"""
+
+
+def hold_a_run_database(project: Project, postgres_url: str) -> tuple[subprocess.Popen, str]:
+    holder = subprocess.Popen(
+        [str(project.python), "-c", HOLD_A_RUN_DATABASE, postgres_url],
+        cwd=project.path,
+        env=clean_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return holder, holder.stdout.readline().strip()
+
+
+def all_test_databases(postgres_url: str) -> set[str]:
+    with psycopg.connect(postgres_url) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_run_drops_its_own_database_and_dead_runs_marked_ones_only(
+    pg_project, postgres_url, lookalike
+):
+    live, live_name = hold_a_run_database(pg_project, postgres_url)  # idle: no connection
+    dead, dead_name = hold_a_run_database(pg_project, postgres_url)
+    dead.kill()  # a killed run: its database stays, its lock goes
+    dead.communicate()
+    try:
+        assert {live_name, dead_name, LOOKALIKE} <= all_test_databases(postgres_url)
+
+        result = pg_project.pytest(
+            "tests/test_migrations.py", env={"TEST_DATABASE_URL": postgres_url}
+        )
+
+        assert_green(result, minimum=2)
+        remaining = all_test_databases(postgres_url)
+        assert dead_name not in remaining  # reaped: marked, and its run is gone
+        assert live_name in remaining  # its run holds the lock (and the reaper checks it)
+        assert lookalike_rows(lookalike) == [(1, "keep me")]  # not marked: never ours
+        assert remaining == {live_name, LOOKALIKE}  # the run dropped its own at the end
+    finally:
+        live.communicate("\n", timeout=30)
+    assert live_name not in all_test_databases(postgres_url)
+
+
+GATE = """
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def test_waits_while_another_run_starts(migrated_engine):
+    Path(os.environ["GATE"], "in-tests").touch()
+    deadline = time.monotonic() + 120
+    while not Path(os.environ["GATE"], "go-on").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    with migrated_engine.connect() as connection:  # this run's server is still there
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+"""
+
+
+def test_two_embedded_runs_in_one_tmpdir_both_pass(pg_project, own_tmpdir, tmp_path):
+    first = Project(shutil.copytree(pg_project.path, tmp_path / "first"), pg_project.python)
+    (first.path / "tests/test_gate.py").write_text(GATE)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = NO_DOCKER | {"TMPDIR": str(own_tmpdir)}
+    run = subprocess.Popen(
+        [str(first.python), "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "tests/test_gate.py", "tests/test_migrations.py"],
+        cwd=first.path,
+        env=clean_env(env | {"GATE": str(gate)}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (gate / "in-tests").exists():
+            assert run.poll() is None and time.monotonic() < deadline, "no first run"
+            time.sleep(0.05)
+
+        second = pg_project.pytest("tests/test_migrations.py", env=env)
+
+        assert_green(second, minimum=2)
+    finally:
+        (gate / "go-on").touch()
+        output = run.communicate(timeout=120)[0]
+    assert run.returncode == 0, output[-4000:]  # its server survived the second run's reaper
+    assert embedded_servers(own_tmpdir) == []
+    assert list(own_tmpdir.glob("pytest-postgres-*")) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["nonsense", "postgresql://tester:s3cret-password@127.0.0.1:notaport/team_db"],
+    ids=["nonsense", "bad-port"],
+)
+def test_a_malformed_url_stops_the_run_with_one_line(pg_project, url):
+    result = pg_project.pytest(env={"TEST_DATABASE_URL": url})
+
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines == [
+        "ERROR: TEST_DATABASE_URL is not a PostgreSQL URL: "
+        "expected postgresql://user:password@host:5432/database"
+    ]
+    assert "s3cret-password" not in output
+
+
+SHOWS_THE_URL = """
+def test_fails_showing_the_url(database_url, migrated_engine):
+    url = migrated_engine.url
+    assert url is None
+"""
+
+
+def test_the_password_in_the_url_is_never_printed(pg_project, postgres_url, tmp_path):
+    """Not in the header, a failing test's locals, or its assertion (the server trusts us,
+    so any password connects)."""
+    password = "s3cret-password"
+    server = urlsplit(postgres_url)
+    with_password = urlunsplit(
+        server._replace(netloc=f"{server.username}:{password}@{server.hostname}:{server.port}")
+    )
+    copy = Project(shutil.copytree(pg_project.path, tmp_path / "copy"), pg_project.python)
+    (copy.path / "tests/test_shows_the_url.py").write_text(SHOWS_THE_URL)
+
+    result = copy.pytest(
+        "-v", "-l", "--tb=long", "tests/test_shows_the_url.py", "tests/test_migrations.py",
+        env={"TEST_DATABASE_URL": with_password},
+    )  # fmt: skip
+
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert "1 failed" in output and "PostgreSQL: TEST_DATABASE_URL" in output
+    assert f"{server.username}:***@" in output  # the URL is shown, its password hidden
+    assert password not in output
+
+
+REAP = """
+import sys
+from pathlib import Path
+from tests.postgres import reaper
+print(sorted(p.name for p in reaper.reap_embedded_servers(Path(sys.argv[1]), "pytest-postgres-")))
+"""
+
+
+def test_the_embedded_reaper_removes_only_its_orphans_and_signals_only_their_servers(
+    pg_project, tmp_path
+):
+    dead_pid = subprocess.Popen(["true"])  # a process that has ended
+    dead_pid.wait()
+    record = f"embedded-postgres-owner/1 {dead_pid.pid} 1.0\n"  # as claim() writes it
+
+    def folder(name: str, owner: str | None = record) -> Path:
+        path = tmp_path / f"pytest-postgres-{name}"
+        (path / "data").mkdir(parents=True)
+        if owner is not None:
+            (path / "owner").write_text(owner)
+        return path
+
+    def stand_in(path: Path, *args: str, started: float | None = None) -> subprocess.Popen:
+        """A process named in `path`'s postmaster.pid, as a server of that folder would be."""
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *args])
+        start = psutil.Process(process.pid).create_time() if started is None else started
+        (path / "data/postmaster.pid").write_text(f"{process.pid}\n{path / 'data'}\n{start}\n")
+        return process
+
+    orphan = folder("orphan")
+    not_its_server = stand_in(orphan)  # its pid, but not this folder's command line
+    reused = folder("reused")
+    reused_pid = stand_in(reused, str(reused / "data"), started=1.0)  # pid reused since
+    untouched = [
+        folder("no-record", owner=None),
+        folder("someone-elses-record", owner=f"someone-else {dead_pid.pid} 1.0\n"),
+    ]
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/owner").write_text(record)
+    (tmp_path / "pytest-postgres-link").symlink_to(tmp_path / "elsewhere")
+    try:
+        done = subprocess.run(
+            [str(pg_project.python), "-c", REAP, str(tmp_path)],
+            cwd=pg_project.path, env=clean_env(), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+
+        assert done.stdout.strip() == "['pytest-postgres-orphan', 'pytest-postgres-reused']"
+        assert not orphan.exists() and not reused.exists()
+        assert not_its_server.poll() is None and reused_pid.poll() is None  # never signalled
+        assert all((path / "data").is_dir() for path in untouched)
+        assert (tmp_path / "elsewhere/owner").exists()
+    finally:
+        not_its_server.kill()
+        reused_pid.kill()
+        not_its_server.wait()
+        reused_pid.wait()

@@ -21,11 +21,15 @@ MARK = "pytest run database (tests/postgres), dropped when its run ends: 7e57db6
 LOCK_NAMESPACE = 0x7E57  # first key of the advisory locks held by live runs
 
 
+def conninfo(url: URL) -> str:
+    """`url` as psycopg takes it (password included: never print it)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @contextlib.contextmanager
 def admin_connection(server: URL) -> Iterator[psycopg.Connection]:
     """An autocommit connection to the database `server` names (CREATE and DROP need one)."""
-    conninfo = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as admin:
+    with psycopg.connect(conninfo(server), autocommit=True) as admin:
         yield admin
 
 

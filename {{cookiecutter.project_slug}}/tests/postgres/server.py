@@ -23,7 +23,7 @@ import psycopg
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from tests.postgres import reaper
+from tests.postgres import databases, reaper
 from tools.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, claim
 
 SETTING = "TEST_DATABASE_URL"
@@ -44,8 +44,7 @@ def configured_url() -> URL | None:
         return None
     try:
         url = make_url(value)
-        url.port  # noqa: B018  (a port that is not a number fails here)
-    except (ArgumentError, ValueError):
+    except (ArgumentError, ValueError):  # not a URL, or a port that is not a number
         url = None
     if url is None or url.get_backend_name() != "postgresql":
         raise ServerError(f"{SETTING} is not a PostgreSQL URL: expected {EXPECTED_FORM}")
@@ -108,15 +107,10 @@ def describe(url: URL) -> str:
     return f"host {host}, port {url.port or 5432}, database {url.database}"
 
 
-def conninfo(url: URL) -> str:
-    """`url` as psycopg takes it (password included: never print it)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def check_reachable(source: str, url: URL) -> None:
     """Connect once; a `ServerError` naming host, port and database if that fails."""
     try:
-        with psycopg.connect(conninfo(url), connect_timeout=CONNECT_TIMEOUT_S):
+        with psycopg.connect(databases.conninfo(url), connect_timeout=CONNECT_TIMEOUT_S):
             pass
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split())

@@ -274,8 +274,8 @@ def test_readme_login_says_why_it_failed(project, answer, message):
     """The README's login reads curl's body and status (`-w '\\n%{http_code}'`); a failed
     login is one line with the status and the API's `detail`, not a traceback."""
     script = quickstart((project.path / "README.md").read_text(), dev_db=False)
-    login = re.search(r"-w '\\n%\{http_code\}' \\\n  \| python -c '([^']+)'", script)
-    assert login, "the README's login no longer pipes curl's body and status to python -c"
+    login = re.search(r"-w '\\n%\{http_code\}' \\\n  \| python3 -c '([^']+)'", script)
+    assert login, "the README's login no longer pipes curl's body and status to python3 -c"
 
     result = subprocess.run(
         [str(project.python), "-c", login.group(1)], input=answer, capture_output=True, text=True

@@ -7,6 +7,7 @@ It validates offline and passes zizmor like the generated workflows. Where Docke
 testcontainers, as it does in a baked project's CI.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,8 @@ def test_image_job_builds_and_runs_the_production_image(workflow):
         cwd=TEMPLATE,
         capture_output=True,
         text=True,
+        # As on the workflow's runner, where Docker runs and nothing is deselected.
+        env={k: v for k, v in os.environ.items() if k != "DESELECT_DOCKER"},
     )
 
     assert image["runs-on"].startswith("ubuntu-")  # Docker runs there

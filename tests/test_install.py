@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.baking import clean_env
-from tests.test_generated_suites import assert_green
+from tests.test_generated_suites import assert_green, assert_shuffled_with_every_guard
 
 BIN = Path(sys.executable).parent  # the template's .venv: uv is there
 
@@ -55,21 +55,23 @@ def run_block(script: str, project: Path, path: str) -> subprocess.CompletedProc
                           env=environment, capture_output=True, text=True, timeout=600)  # fmt: skip
 
 
-def venv_pytest(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+def venv_pytest(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(project / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q"],
+        [str(project / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", *args],
         cwd=project, env=clean_env(env), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
 
-def test_the_uv_block_installs_a_passing_venv(fresh_copy, python3_on_path, env):
+def test_the_uv_block_installs_a_venv_that_passes_in_random_order(fresh_copy, python3_on_path, env):
     script = readme_block(fresh_copy, "quickstart")
     assert script == "uv sync\n"
 
     done = run_block(script, fresh_copy, python3_on_path)
 
     assert done.returncode == 0, done.stderr
-    assert_green(venv_pytest(fresh_copy, env))
+    result = venv_pytest(fresh_copy, env, "-p", "randomly", "--randomly-seed=1", "-v")
+    assert_green(result)
+    assert_shuffled_with_every_guard(result)
 
 
 @pytest.mark.slow

@@ -83,6 +83,9 @@ def test_committed_durations_know_the_suite(project, suite):
     assert len(known) >= len(suite) * 0.9  # refresh with `python -m tools.durations`
 
 
+# Run for real on both shapes of suite, sync and async; the committed durations of every
+# strategy are checked above.
+@pytest.mark.parametrize("project", ["postgres_testcontainer", "all_async_sqlite"], indirect=True)
 def test_three_shards_run_every_test_once(project, env, suite):
     ran = []
     for k in (1, 2, 3):

@@ -9,7 +9,8 @@ import pytest
 from app.auth.utils import ALGORITHM, create_access_token
 from app.config import get_settings
 from app.routers.auth import login_limits
-from tests.routers.conftest import PASSWORD, add_row, make_user
+from tests.factories import PASSWORD, UserFactory
+from tests.routers.conftest import bearer
 
 LOGIN = {"email": "therapist@test.com", "password": PASSWORD}
 WRONG = LOGIN | {"password": "wrong-password"}
@@ -56,8 +57,8 @@ async def test_login_with_bad_credentials_is_401(client, therapist_user, credent
     assert response.json() == {"detail": "Incorrect email or password"}
 
 
-async def test_inactive_user_cannot_log_in(client, test_db, password_hash):
-    await add_row(test_db, make_user(password_hash, "therapist@test.com", is_active=False))
+async def test_inactive_user_cannot_log_in(client):
+    await UserFactory.create_async(email="therapist@test.com", is_active=False)
 
     response = await client.post("/auth/login", json=LOGIN)
 
@@ -110,6 +111,20 @@ async def test_bad_tokens_are_401(client, therapist_user, make_token):
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_token_works_until_its_lifetime_is_over(client, therapist_user, now, time_machine):
+    headers = bearer(therapist_user)  # issued now, with the clock stopped
+    lifetime = timedelta(minutes=get_settings().access_token_expire_minutes)
+
+    time_machine.shift(lifetime - timedelta(seconds=1))
+    just_before = await client.get("/auth/me", headers=headers)
+    time_machine.shift(timedelta(seconds=2))
+    just_after = await client.get("/auth/me", headers=headers)
+
+    assert just_before.status_code == 200
+    assert just_after.status_code == 401
+    assert just_after.headers["www-authenticate"] == "Bearer"
 
 
 async def test_missing_token_is_401(client):
@@ -194,3 +209,23 @@ async def test_a_locked_account_looks_the_same_whether_it_exists_or_not(
     status_code, _, headers = answers["nobody@test.com"]
     assert status_code == 429
     assert "retry-after" in headers
+
+
+async def test_a_spent_budget_comes_back_when_its_window_has_passed(
+    client, client_address, small_login_limits, therapist_user, now, time_machine
+):
+    window = timedelta(seconds=login_limits.per_client.get_expiry())
+    for _ in range(login_limits.per_client.amount):
+        await client.post("/auth/login", json=WRONG)
+    blocked = await client.post("/auth/login", json=WRONG)
+
+    time_machine.shift(window - timedelta(seconds=1))
+    still_blocked = await client.post("/auth/login", json=WRONG)
+    time_machine.shift(timedelta(seconds=1))
+    counted_again = await client.post("/auth/login", json=WRONG)
+
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) == window.total_seconds()
+    assert still_blocked.status_code == 429
+    assert still_blocked.headers["retry-after"] == "1"
+    assert counted_again.status_code == 401

@@ -15,6 +15,7 @@ import os
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from tests.migrations import upgrade
 from tests.postgres import databases, reaper, server
@@ -76,3 +77,14 @@ def migrated_engine(database_url):
         upgrade(connection)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres():
+    """A sync (psycopg) engine on a new, empty database of this run, dropped after the test:
+    tests/test_migrations.py runs every migration up and down on it."""
+    url = server.configured_url()
+    with databases.admin_connection(url) as admin, databases.run_database(admin, url) as empty:
+        engine = create_engine(empty, poolclass=NullPool)
+        yield engine
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -20,7 +21,7 @@ def token_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def signed(claims: dict, key: str | None = None, algorithm: str = ALGORITHM) -> str:
+def signed(claims: dict[str, Any], key: str | None = None, algorithm: str = ALGORITHM) -> str:
     key = key if key is not None else get_settings().secret_key.get_secret_value()
     return jwt.encode(claims, key, algorithm=algorithm)
 
@@ -74,7 +75,7 @@ async def test_inactive_user_token_stops_working(client, test_db, therapist_user
     assert response.status_code == 401
 
 
-def _claims(user_id: uuid.UUID, **overrides) -> dict:
+def _claims(user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=5)} | overrides
 
@@ -196,7 +197,7 @@ async def test_a_locked_account_looks_the_same_whether_it_exists_or_not(
     client, client_address, small_login_limits, therapist_user
 ):
     allowed = login_limits.per_account.amount
-    answers = {}
+    answers: dict[str, tuple[int, Any, list[str]]] = {}
     for email in ("therapist@test.com", "nobody@test.com"):
         for n in range(allowed):
             client_address.host = f"203.0.113.{len(answers) * allowed + n + 1}"

@@ -12,7 +12,7 @@ from tests.factories import PatientFactory, UserFactory
 
 
 async def count(test_db, model) -> int:
-    return await test_db.scalar(select(func.count()).select_from(model))
+    return int(await test_db.scalar(select(func.count()).select_from(model)))
 
 
 async def test_database_starts_empty(test_db):

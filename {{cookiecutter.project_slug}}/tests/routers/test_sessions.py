@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from tests.factories import PatientFactory, SessionFactory
 
 
 @pytest.fixture
-def when(now) -> datetime:
+def when(now: datetime) -> datetime:
     """Tomorrow at 09:30 UTC: the date of a session booked today."""
     return (now + timedelta(days=1)).replace(hour=9, minute=30)
 
@@ -213,7 +214,8 @@ REFUSED = [
 ]
 
 
-async def _set_status(test_db, session, status):
+# test_db: an AsyncSession, or a Session where the tests are sync (postgres_testcontainer)
+async def _set_status(test_db: Any, session: Session, status: str) -> None:
     session.status = SessionStatus(status)
     await test_db.commit()
 

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
             raise ValueError("not an async SQLAlchemy URL")
         return value
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _none_is_no_secret(cls, value: object) -> object:
+        return "" if value is None else value
+
     @field_validator("login_rate_limit", "login_account_rate_limit")
     @classmethod
     def _parse_as_a_rate(cls, value: str) -> str:

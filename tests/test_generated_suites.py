@@ -109,6 +109,14 @@ def test_round_trip_fails_when_a_downgrade_leaves_a_table(project, env, tmp_path
     assert "downgrade of 0001 leaves {'users'" in result.stdout
 
 
+def test_mypy_finds_nothing(project):
+    # Strict, with the pydantic plugin (the project's pyproject.toml), on app/ and tests/.
+    result = project.run("mypy", "--no-incremental", "--cache-dir=/dev/null")
+
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert result.stdout.startswith("Success: no issues found")
+
+
 def test_a_warning_fails_the_suite(project, env, tmp_path):
     copy = shutil.copytree(project.path, tmp_path / "warns")
     (copy / "tests/test_warns.py").write_text(

@@ -108,7 +108,14 @@ async def test_create_session_for_unknown_patient_is_404(client, auth_headers, w
         ("status", "completed"),  # unknown field on create: a session starts pending
     ],
 )
-async def test_bad_session_input_is_422(client, auth_headers, test_patient, when, field, value):
+async def test_create_session_rejects_bad_input(
+    client,
+    auth_headers,
+    test_patient,
+    when,
+    field,
+    value,
+):
     payload = {"patient_id": str(test_patient.id), "session_date": when.isoformat(), field: value}
     response = await client.post("/sessions", json=payload, headers=auth_headers)
 

@@ -5,8 +5,8 @@
 
 Copied into a baked project (as `bench_harness.py`, beside `app/` and `tests/`) and run by
 the benchmark with the project's own virtualenv; standard library and the project's
-dependencies only. The project must be baked with async shared tests (the SQLite
-strategies, postgres_async): it uses their helpers as they are.
+dependencies only. Any strategy's bake will do: the factories and `bearer`
+are the same in every one.
 
 One event loop (`asyncio.run`), one engine with pooled connections for the whole run
 (SQLite: in-memory, one connection held by `StaticPool`, as the strategy does; PostgreSQL:
@@ -15,8 +15,8 @@ server and drops at the end), the schema built once with `create_all`, one
 `httpx2.AsyncClient` over `ASGITransport` with the app's `get_db` overridden to sessions
 of that engine. Then, per iteration, what one generated bench test (benchmarks/suite.py)
 does, minus pytest: the same rows committed through an `AsyncSession` with the project's
-own `make_user`/`make_patient`/`make_session`/`add_row`, the same authenticated request
-(`bearer`), the three kinds of test in turn, and every table emptied in one round trip.
+own factories (tests/factories.py, saving with that session), the same authenticated
+request (`bearer`), the three kinds of test in turn, and every table emptied in one round trip.
 
 Each iteration is timed with `perf_counter` (and `process_time`: this process's CPU time,
 which other work on the machine hardly changes), after a few untimed warm-up iterations.
@@ -33,20 +33,13 @@ import time
 import uuid
 
 import httpx2
-from app.auth.utils import get_password_hash
 from app.database import Base, get_db, session_factory
 from app.main import app
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
-from tests.routers.conftest import (
-    PASSWORD,
-    add_row,
-    bearer,
-    make_patient,
-    make_session,
-    make_user,
-)
+from tests.factories import PatientFactory, SessionFactory, UserFactory, save_with
+from tests.routers.conftest import bearer
 
 WARM_UP = 3  # one of each kind of test: first requests, statement caches
 # Children first, so that no foreign key is ever violated.
@@ -59,15 +52,17 @@ def expect(response: httpx2.Response, check) -> None:
 
 
 async def read_session(db, client, owner) -> None:
-    patient = await add_row(db, make_patient(owner.id))
-    session = await add_row(db, make_session(patient))
+    patient = await PatientFactory.create_async(therapist_id=owner.id)
+    session = await SessionFactory.create_async(**SessionFactory.of(patient))
     response = await client.get(f"/sessions/{session.id}", headers=bearer(owner))
     expect(response, lambda body: body["patient_id"] == str(patient.id))
 
 
 async def list_patients(db, client, owner) -> None:
     emails = [f"p{i}@bench.test" for i in range(3)]
-    patients = [await add_row(db, make_patient(owner.id, email=email)) for email in emails]
+    patients = [
+        await PatientFactory.create_async(therapist_id=owner.id, email=email) for email in emails
+    ]
     response = await client.get("/patients", headers=bearer(owner))
     expect(
         response, lambda body: sorted(r["id"] for r in body) == sorted(str(p.id) for p in patients)
@@ -75,9 +70,9 @@ async def list_patients(db, client, owner) -> None:
 
 
 async def patient_sessions(db, client, owner) -> None:
-    patient = await add_row(db, make_patient(owner.id))
+    patient = await PatientFactory.create_async(therapist_id=owner.id)
     for _ in range(2):
-        await add_row(db, make_session(patient))
+        await SessionFactory.create_async(**SessionFactory.of(patient))
     response = await client.get(f"/patients/{patient.id}/sessions", headers=bearer(owner))
     expect(response, lambda body: len(body) == 2)
 
@@ -145,7 +140,6 @@ async def run(engine: AsyncEngine, empty_every_table, iterations: int, started: 
             yield session
 
     app.dependency_overrides[get_db] = get_test_db
-    password_hash = get_password_hash(PASSWORD)  # once, as the session fixture does
     transport = httpx2.ASGITransport(app=app)
     timings, cpu_timings = [], []
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -153,9 +147,8 @@ async def run(engine: AsyncEngine, empty_every_table, iterations: int, started: 
         for i in range(-WARM_UP, iterations):
             start, start_cpu = time.perf_counter(), time.process_time()
             async with sessionmaker() as db:
-                owner = await add_row(
-                    db, make_user(password_hash, f"{uuid.uuid4().hex}@bench.test")
-                )
+                save_with(db)
+                owner = await UserFactory.create_async(email=f"{uuid.uuid4().hex}@bench.test")
                 await TESTS[i % len(TESTS)](db, client, owner)
             await empty_every_table()
             if i >= 0:
@@ -176,8 +169,6 @@ async def main(database: str, iterations: int, server: str | None) -> dict:
 
 
 if __name__ == "__main__":
-    if not asyncio.iscoroutinefunction(add_row):
-        sys.exit("bench_harness: needs a project baked with async shared tests")
     kind, count, *url = sys.argv[1:]
     if kind not in ("sqlite", "postgres") or (kind == "postgres") != bool(url):
         sys.exit(__doc__.split("\n\n")[1])

@@ -2,9 +2,10 @@
 through the API, N split evenly between three kinds.
 
 Written async, like the template's shared tests; `sync=True` strips `async` and `await`
-for the PostgreSQL strategy, as the template's post-generation hook does (this source has
-neither word anywhere else). Every user gets a unique e-mail address, so the same tests
-also pass with no isolation at all (the floor) and with fixtures that leak (the seed).
+for the PostgreSQL strategy and calls the factories' `create_sync`, as the template's
+post-generation hook does (this source has none of these words anywhere else). Every
+user gets a unique e-mail address, so the same tests also pass with no isolation at all
+(the floor) and with fixtures that leak (the seed).
 
 Each test starts by counting every row in the database (`bench_record`, from the plugin):
 isolation holds when every count is zero. A last test, not one of the N, counts what the
@@ -22,7 +23,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.database import Base
-from tests.routers.conftest import add_row, bearer, make_patient, make_session, make_user
+from tests.factories import PatientFactory, SessionFactory, UserFactory
+from tests.routers.conftest import bearer
 
 EVERY_ROW = select(
     *(select(func.count()).select_from(t).scalar_subquery() for t in Base.metadata.sorted_tables)
@@ -34,30 +36,30 @@ async def count_rows(test_db) -> int:
 
 
 @pytest.fixture
-async def owner(test_db, password_hash, bench_record):
+async def owner(test_db, bench_record):
     bench_record.rows_at_start(await count_rows(test_db))
-    return await add_row(test_db, make_user(password_hash, f"{{uuid.uuid4().hex}}@bench.test"))
+    return await UserFactory.create_async(email=f"{{uuid.uuid4().hex}}@bench.test")
 
 
 @pytest.fixture
-async def patient(test_db, owner):
-    return await add_row(test_db, make_patient(owner.id))
+async def patient(owner):
+    return await PatientFactory.create_async(therapist_id=owner.id)
 
 
 @pytest.fixture
-async def therapy_session(test_db, patient):
-    return await add_row(test_db, make_session(patient))
+async def therapy_session(patient):
+    return await SessionFactory.create_async(**SessionFactory.of(patient))
 
 
 @pytest.fixture
-async def three_patients(test_db, owner):
+async def three_patients(owner):
     emails = [f"p{{i}}@bench.test" for i in range(3)]
-    return [await add_row(test_db, make_patient(owner.id, email=email)) for email in emails]
+    return [await PatientFactory.create_async(therapist_id=owner.id, email=e) for e in emails]
 
 
 @pytest.fixture
-async def two_sessions(test_db, patient):
-    return [await add_row(test_db, make_session(patient)) for _ in range(2)]
+async def two_sessions(patient):
+    return [await SessionFactory.create_async(**SessionFactory.of(patient)) for _ in range(2)]
 
 
 @pytest.mark.parametrize("case", range({reads}))
@@ -93,4 +95,6 @@ def bench_tests(n: int, sync: bool) -> str:
     """The source of the generated test module, with n API tests."""
     reads, lists, histories = ((n + k) // 3 for k in (2, 1, 0))  # sums to n
     source = TEMPLATE.format(n=n, reads=reads, lists=lists, histories=histories)
-    return re.sub(r"\b(async|await) ", "", source) if sync else source
+    if not sync:
+        return source
+    return re.sub(r"\b(async|await) ", "", source).replace("create_async(", "create_sync(")

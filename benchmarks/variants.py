@@ -49,7 +49,7 @@ STRATEGIES = {
     )
 }
 # The bare harness (benchmarks/harness.py) runs in a bake of this strategy, for both
-# databases: it needs the shared tests' helpers async, and aiosqlite and asyncpg installed.
+# databases: it needs aiosqlite and asyncpg installed.
 HARNESS_STRATEGY = "all_async_sqlite"
 HARNESS_ITERATIONS_FOR_SUITES = 100  # about the size of a shipped suite
 

@@ -26,21 +26,30 @@ STRATEGIES = Path("_strategies")
 DATABASE_URL = "postgresql+asyncpg://postgres:postgres@localhost:5432/app"
 
 
+# Async names with a sync twin, renamed as unasync renames `__aenter__` to `__enter__`:
+# polyfactory's factories save with `create_async` or `create_sync` (tests/factories.py).
+SYNC_TWINS = {"create_async": "create_sync", "create_batch_async": "create_batch_sync"}
+
+
 def strip_async(source: str) -> str:
-    """Turn async test code into its sync twin: drop every `async` and `await` keyword.
+    """Turn async test code into its sync twin: drop every `async` and `await` keyword, and
+    call the sync twin of each name in SYNC_TWINS.
 
     Works on tokens, so strings and comments are left alone.
     """
     lines = source.splitlines(keepends=True)
-    keywords = [
+    names = [
         token
         for token in tokenize.generate_tokens(io.StringIO(source).readline)
-        if token.type == tokenize.NAME and token.string in {"async", "await"}
+        if token.type == tokenize.NAME and token.string in {"async", "await", *SYNC_TWINS}
     ]
-    for token in reversed(keywords):  # right to left, so columns stay valid
+    for token in reversed(names):  # right to left, so columns stay valid
         row, col = token.start
         line = lines[row - 1]
-        lines[row - 1] = line[:col] + line[token.end[1] :].lstrip(" ")
+        if token.string in SYNC_TWINS:
+            lines[row - 1] = line[:col] + SYNC_TWINS[token.string] + line[token.end[1] :]
+        else:
+            lines[row - 1] = line[:col] + line[token.end[1] :].lstrip(" ")
     return "".join(lines)
 
 

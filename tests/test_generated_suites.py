@@ -94,6 +94,31 @@ def test_drift_test_fails_when_a_model_changes_without_migration(project, env, t
     assert "add_column" in drifted.stdout and "notes" in drifted.stdout
 
 
+def test_round_trip_fails_when_a_downgrade_leaves_a_table(project, env, tmp_path):
+    copy = shutil.copytree(project.path, tmp_path / "leaky-downgrade")
+    migration = copy / "migrations/versions/0001_initial_schema.py"
+    source = migration.read_text()
+    drop = '    op.drop_table("users")\n'
+    assert drop in source
+    migration.write_text(source.replace(drop, ""))
+
+    result = type(project)(copy, project.python).pytest(
+        "tests/test_migrations.py", "-p", "no:randomly", "-k", "up_down_and_up_again", env=env
+    )
+
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "1 failed" in result.stdout
+    assert "downgrade of 0001 leaves {'users'" in result.stdout
+
+
+def test_mypy_finds_nothing(project):
+    # Strict, with the pydantic plugin (the project's pyproject.toml), on app/ and tests/.
+    result = project.run("mypy", "--no-incremental", "--cache-dir=/dev/null")
+
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert result.stdout.startswith("Success: no issues found")
+
+
 def test_a_warning_fails_the_suite(project, env, tmp_path):
     copy = shutil.copytree(project.path, tmp_path / "warns")
     (copy / "tests/test_warns.py").write_text(

@@ -294,6 +294,9 @@ def test_pre_commit_runs_the_projects_own_ruff_offline(project, tmp_path):
         "UV_PROJECT_ENVIRONMENT": str(project.python.parent.parent),
         "UV_OFFLINE": "1",
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        # The mypy hook is listed and skipped: mypy runs once per strategy, in
+        # test_generated_suites.py::test_mypy_finds_nothing.
+        "SKIP": "mypy",
     })  # fmt: skip
 
     def run(*command: str) -> subprocess.CompletedProcess:
@@ -305,6 +308,7 @@ def test_pre_commit_runs_the_projects_own_ruff_offline(project, tmp_path):
 
     assert hooks.returncode == 1, hooks.stdout + hooks.stderr  # it fixed things
     assert "ruff check" in hooks.stdout and "ruff format" in hooks.stdout
+    assert re.search(r"^mypy\.+Skipped$", hooks.stdout, re.MULTILINE)
     assert (copy / "app/untidy.py").read_text() == "x = 1\n"  # fixed by .venv's ruff
     assert run("uv", "run", "--no-sync", "pre-commit", "run", "--all-files").returncode == 0
     assert not list((tmp_path / "pre-commit-home").glob("repo*"))  # nothing was fetched

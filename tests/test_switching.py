@@ -28,11 +28,11 @@ NOT_COMPARED = {".git", ".env", ".cruft.json"}
 
 OWN_TEST = '''"""A team's own test."""
 
-from tests.routers.conftest import add_row, make_patient
+from tests.factories import PatientFactory
 
 
-async def test_team_patient_is_listed(client, test_db, therapist_user, auth_headers):
-    await add_row(test_db, make_patient(therapist_user.id, name="Team Patient"))
+async def test_team_patient_is_listed(client, therapist_user, auth_headers):
+    await PatientFactory.create_async(therapist_id=therapist_user.id, name="Team Patient")
 
     response = await client.get("/patients", headers=auth_headers)
 
@@ -65,7 +65,11 @@ def files(folder: Path) -> dict[str, bytes]:
 
 def sync(source: str) -> str:
     """What the README asks of the team's own tests when moving to postgres_testcontainer."""
-    return source.replace("async def", "def").replace("await ", "")
+    return (
+        source.replace("async def", "def")
+        .replace("await ", "")
+        .replace(".create_async(", ".create_sync(")
+    )
 
 
 @pytest.mark.parametrize(

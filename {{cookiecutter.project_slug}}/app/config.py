@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from limits import parse
-from limits.storage import SCHEMES, MovingWindowSupport
+from limits.storage import SCHEMES, MovingWindowSupport  # type: ignore[attr-defined]  # below
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,9 +43,9 @@ class Settings(BaseSettings):
         ),
     ] = "postgresql+asyncpg://postgres:postgres@localhost:5432/app"
     secret_key: Annotated[
-        SecretStr | None,
+        SecretStr,
         Field(description=f"a random value of at least {MIN_SECRET_LENGTH} characters"),
-    ] = None
+    ] = SecretStr("")  # none: a random one outside production (below)
     access_token_expire_minutes: Annotated[
         int, Field(gt=0, description="a whole number of minutes, 1 or more")
     ] = 30
@@ -80,6 +80,11 @@ class Settings(BaseSettings):
             raise ValueError("not an async SQLAlchemy URL")
         return value
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _none_is_no_secret(cls, value: object) -> object:
+        return "" if value is None else value
+
     @field_validator("login_rate_limit", "login_account_rate_limit")
     @classmethod
     def _parse_as_a_rate(cls, value: str) -> str:
@@ -92,6 +97,8 @@ class Settings(BaseSettings):
         url = urlsplit(value)
         _ = url.port  # ValueError on a port that is not a number
         # SCHEMES: the storages `limits.storage.storage_from_string` knows, by URL scheme.
+        # (`limits.storage` does not list it in `__all__`, so strict mypy calls it private:
+        # hence the `type: ignore[attr-defined]` on its import.)
         storage = SCHEMES.get(url.scheme)
         if storage is None or not issubclass(storage, MovingWindowSupport):
             raise ValueError("not a storage with moving windows")
@@ -105,7 +112,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":
-        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        key = self.secret_key.get_secret_value()
         usable = key not in PLACEHOLDER_SECRETS and len(key) >= MIN_SECRET_LENGTH
         if usable:
             return self

@@ -1,12 +1,21 @@
-"""Run the Alembic migrations on a connection the tests own."""
+"""Run the Alembic migrations on a connection the tests own, and look at what they built."""
 
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Engine, create_engine, inspect, make_url
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from tools.embedded_postgres import EmbeddedPostgres, claim, orphaned
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+Schema = dict[str, dict[str, list[str]]]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -18,3 +27,56 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def upgrade(connection: Connection) -> None:
     """`alembic upgrade head` on this connection (migrations/env.py uses it as is)."""
     command.upgrade(alembic_config(connection), "head")
+
+
+def schema(connection: Connection) -> Schema:
+    """What the migrations made, by name: every table but Alembic's own with its columns,
+    indexes, unique constraints and foreign keys; on PostgreSQL also the enum types, which
+    outlive the tables that use them unless a downgrade drops them."""
+    inspector = inspect(connection)
+    found: Schema = {
+        table: {
+            "columns": sorted(column["name"] for column in inspector.get_columns(table)),
+            "indexes": sorted(str(index["name"]) for index in inspector.get_indexes(table)),
+            "unique": sorted(str(u["name"]) for u in inspector.get_unique_constraints(table)),
+            "foreign keys": sorted(str(fk["name"]) for fk in inspector.get_foreign_keys(table)),
+        }
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+    if connection.dialect.name == "postgresql":
+        types = connection.exec_driver_sql(
+            "SELECT typname FROM pg_type JOIN pg_namespace ON pg_namespace.oid = typnamespace "
+            "WHERE typtype = 'e' AND nspname = current_schema()"
+        )
+        if names := sorted(types.scalars()):
+            found["(enum types)"] = {"names": names}
+    return found
+
+
+EMBEDDED_PREFIX = "migrations-postgres-"  # in the temporary folder: one per run that needs it
+
+
+@contextlib.contextmanager
+def embedded_postgres() -> Iterator[Engine]:
+    """An empty PostgreSQL database (psycopg) on an embedded server of its own, stopped and
+    deleted at the end (tools/embedded_postgres.py); servers of killed runs are reaped first.
+    For strategies whose tests run on SQLite: the migrations are also meant for production's
+    PostgreSQL."""
+    parent = Path(tempfile.gettempdir())
+    for stale in parent.glob(f"{EMBEDDED_PREFIX}*"):
+        if orphaned(stale):  # its run was killed: only then is it ours to remove
+            EmbeddedPostgres(stale).kill()
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
+    claim(folder)
+    try:
+        with EmbeddedPostgres(folder) as server:
+            url = make_url(server.url).set(drivername="postgresql+psycopg")
+            engine = create_engine(url, poolclass=NullPool)
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

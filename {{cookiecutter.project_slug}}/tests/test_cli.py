@@ -48,7 +48,8 @@ def test_an_email_is_taken_whatever_its_case(session):
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def create_user(monkeypatch, email: str, password: str, database_url: str):

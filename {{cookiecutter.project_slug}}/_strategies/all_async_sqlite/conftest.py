@@ -15,7 +15,7 @@ from sqlalchemy.pool import StaticPool
 
 from app.database import Base, get_db, session_factory
 from app.main import app
-from tests.migrations import upgrade
+from tests.migrations import embedded_postgres, upgrade
 
 
 def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
@@ -90,3 +90,11 @@ def migrated_engine():
         upgrade(connection)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres():
+    """An empty database on an embedded PostgreSQL (about a second to start, only for the
+    test that asks for it): the migrations go up and down on the database production runs."""
+    with embedded_postgres() as engine:
+        yield engine

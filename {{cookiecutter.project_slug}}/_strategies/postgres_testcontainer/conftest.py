@@ -56,6 +56,7 @@ def app_client(database_url, migrated_engine):
     app.dependency_overrides[get_db] = get_test_db
     with TestClient(app) as client:
         yield client
+        assert client.portal is not None  # the client's event loop, open inside `with`
         client.portal.call(engine.dispose)  # in the loop its connections belong to
     del app.dependency_overrides[get_db]
 

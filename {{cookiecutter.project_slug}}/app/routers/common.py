@@ -1,7 +1,7 @@
 """Helpers every router uses: owner-scoped lookups and conflict-safe commits."""
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
 from pydantic import BaseModel
@@ -10,15 +10,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import Base
-from app.models.db_models import User
+from app.models.db_models import Patient, Session, User
 
-NOT_FOUND = {404: {"description": "Not found, or not yours"}}
-CONFLICT = {409: {"description": "Conflicts with existing data"}}
-UNAUTHORIZED = {401: {"description": "Missing, invalid or expired token"}}
+# The `responses` of routes: extra answers their OpenAPI schema documents.
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"description": "Not found, or not yours"}}
+CONFLICT: Responses = {409: {"description": "Conflicts with existing data"}}
+UNAUTHORIZED: Responses = {401: {"description": "Missing, invalid or expired token"}}
 # FastAPI answers 400 (not 422) to a body it cannot even decode, such as one not in UTF-8.
-UNREADABLE_BODY = {400: {"description": "The body is not readable JSON"}}
+UNREADABLE_BODY: Responses = {400: {"description": "The body is not readable JSON"}}
 
-ModelT = TypeVar("ModelT", bound=Base)
+# The models that belong to a therapist.
+ModelT = TypeVar("ModelT", Patient, Session)
 
 
 async def get_owned(

@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.auth.dependencies import CurrentUser
 from app.database import DbSession
@@ -70,8 +70,8 @@ async def update_session(
 ) -> SessionRead:
     session = await get_owned(db, Session, session_id, user)
     new_status = body.status
-    moving = new_status is not None and new_status != session.status
-    if moving and new_status not in STATUS_TRANSITIONS[session.status]:
+    allowed = STATUS_TRANSITIONS[session.status] | {session.status}  # or staying as it is
+    if new_status is not None and new_status not in allowed:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"A session that is {session.status.value} cannot become {new_status.value}",
@@ -89,6 +89,6 @@ async def delete_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser
     await db.commit()
 
 
-async def _page(db: DbSession, query, page: Page) -> list[SessionRead]:
+async def _page(db: DbSession, query: Select[Session], page: Page) -> list[SessionRead]:
     query = query.order_by(Session.session_date, Session.id).limit(page.limit).offset(page.offset)
     return [SessionRead.model_validate(row) for row in await db.scalars(query)]

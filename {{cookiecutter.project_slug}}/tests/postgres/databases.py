@@ -56,11 +56,12 @@ def drop(admin: psycopg.Connection, name: str, force: bool = False) -> None:
 
 def marked_databases(admin: psycopg.Connection) -> list[str]:
     """The databases on the server that carry the suite's mark, live runs' included."""
-    return admin.execute(
+    rows = admin.execute(
         "SELECT datname FROM pg_database "
         "WHERE starts_with(datname, %s) AND shobj_description(oid, 'pg_database') = %s",
         [PREFIX, MARK],
     ).fetchall()
+    return [str(name) for (name,) in rows]
 
 
 def lock(admin: psycopg.Connection, name: str) -> None:

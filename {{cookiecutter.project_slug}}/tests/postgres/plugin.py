@@ -15,6 +15,7 @@ import os
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from tests.migrations import upgrade
 from tests.postgres import databases, reaper, server
@@ -42,8 +43,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             config.add_cleanup(stack.close)
             source, started = server.start(config.getini("postgres_image"), stack)
             os.environ[server.SETTING] = started  # xdist workers inherit it
-            url = server.configured_url()
-        server.check_reachable(source, url)
+        server.check_reachable(source, server.chosen_url())
     except server.ServerError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SERVER] = source
@@ -58,7 +58,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 @pytest.fixture(scope="session")
 def database_url():
     """URL of this run's (this worker's) own database, dropped at the end."""
-    url = server.configured_url()
+    url = server.chosen_url()
     with databases.admin_connection(url) as admin:
         reaper.reap_databases(admin)
         with databases.run_database(admin, url) as database:
@@ -76,3 +76,14 @@ def migrated_engine(database_url):
         upgrade(connection)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres():
+    """A sync (psycopg) engine on a new, empty database of this run, dropped after the test:
+    tests/test_migrations.py runs every migration up and down on it."""
+    url = server.chosen_url()
+    with databases.admin_connection(url) as admin, databases.run_database(admin, url) as empty:
+        engine = create_engine(empty, poolclass=NullPool)
+        yield engine
+        engine.dispose()

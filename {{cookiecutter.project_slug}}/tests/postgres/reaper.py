@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def reap_databases(admin: psycopg.Connection) -> list[str]:
     """Drop the marked databases of runs that died; the names dropped."""
     dropped = []
-    for (name,) in databases.marked_databases(admin):
+    for name in databases.marked_databases(admin):
         if not databases.try_lock(admin, name):
             continue  # a live run's
         try:

@@ -51,6 +51,15 @@ def configured_url() -> URL | None:
     return url.set(drivername="postgresql+psycopg")
 
 
+def chosen_url() -> URL:
+    """The server this run uses: `TEST_DATABASE_URL`, which the plugin sets once it has
+    chosen (or started) one before any test runs."""
+    url = configured_url()
+    if url is None:
+        raise ServerError(f"{SETTING} is not set: no PostgreSQL was chosen for this run")
+    return url
+
+
 def start(image: str, stack: contextlib.ExitStack) -> tuple[str, str]:
     """A server of our own: (what it is, its URL); `stack` stops it."""
     return start_container(image, stack) or start_embedded(stack)

@@ -1,11 +1,10 @@
-"""Rows the API tests start from, built the way the seed's fixtures build them.
+"""Rows the API tests start from, made by the factories of tests/factories.py.
 
 `test_db` (the fixtures' database session) and `client` (the HTTP client of the app under
 test) come from `tests/conftest.py`: they are what the database-testing strategy decides.
 """
 
 import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,21 +15,30 @@ from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.auth.utils import create_access_token, get_password_hash
+from app.auth.utils import create_access_token
 from app.database import get_db, session_factory
 from app.main import app
-from app.models.db_models import Patient, Session, User
-from app.models.schemas import UserRole
+from app.models.db_models import User
 from app.routers.auth import login_limits
 from tests.client_address import ClientAddress
+from tests.factories import PatientFactory, SessionFactory, UserFactory, save_with
 
-PASSWORD = "testpass123"
+
+@pytest.fixture(autouse=True)
+def _factories_save_with_test_db(test_db):
+    """The factories (tests/factories.py) save their rows with this test's `test_db`."""
+    save_with(test_db)
+    yield
+    save_with(None)
 
 
-@pytest.fixture(scope="session")
-def password_hash() -> str:
-    # Argon2 is slow on purpose: hash the shared test password once per run.
-    return get_password_hash(PASSWORD)
+@pytest.fixture
+def now(time_machine) -> datetime:
+    """The clock stops at this instant (a whole second) until the test moves it with
+    `time_machine.shift(...)`: the app under test runs in this process and reads it too."""
+    instant = datetime.now(UTC).replace(microsecond=0)
+    time_machine.move_to(instant, tick=False)
+    return instant
 
 
 @pytest.fixture(autouse=True)
@@ -87,62 +95,25 @@ def database_silent(client) -> Iterator[None]:
             yield
 
 
-async def add_row(test_db, row):
-    test_db.add(row)
-    await test_db.commit()
-    await test_db.refresh(row)
-    return row
-
-
-def make_user(
-    password_hash: str, email: str, full_name: str = "Test Therapist", is_active: bool = True
-) -> User:
-    return User(
-        id=uuid.uuid4(),
-        email=email,
-        hashed_password=password_hash,
-        full_name=full_name,
-        role=UserRole.therapist,
-        is_active=is_active,
-    )
-
-
-def make_patient(therapist_id: uuid.UUID, **fields) -> Patient:
-    values = {"name": "Test Patient", "email": "patient@test.com", "phone": "+1234567890"}
-    return Patient(id=uuid.uuid4(), therapist_id=therapist_id, **(values | fields))
-
-
-def make_session(patient: Patient, **fields) -> Session:
-    values = {
-        "session_date": datetime.now(UTC),
-        "status": "pending",
-        "transcript_text": "Sample transcript",
-    }
-    return Session(
-        id=uuid.uuid4(),
-        patient_id=patient.id,
-        therapist_id=patient.therapist_id,
-        **(values | fields),
-    )
-
-
 def bearer(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_access_token(user.id)}"}
 
 
 @pytest.fixture
-async def therapist_user(test_db, password_hash):
-    return await add_row(test_db, make_user(password_hash, "therapist@test.com"))
+async def therapist_user():
+    return await UserFactory.create_async(email="therapist@test.com")
 
 
 @pytest.fixture
-async def test_patient(test_db, therapist_user):
-    return await add_row(test_db, make_patient(therapist_user.id))
+async def test_patient(therapist_user):
+    return await PatientFactory.create_async(therapist_id=therapist_user.id, name="Test Patient")
 
 
 @pytest.fixture
-async def test_session(test_db, test_patient):
-    return await add_row(test_db, make_session(test_patient))
+async def test_session(test_patient):
+    return await SessionFactory.create_async(
+        **SessionFactory.of(test_patient), transcript_text="Sample transcript"
+    )
 
 
 @pytest.fixture
@@ -152,19 +123,20 @@ def auth_headers(therapist_user):
 
 # A second therapist, whose rows the first must never reach.
 @pytest.fixture
-async def other_therapist(test_db, password_hash):
-    user = make_user(password_hash, "other@test.com", full_name="Other Therapist")
-    return await add_row(test_db, user)
+async def other_therapist():
+    return await UserFactory.create_async(email="other@test.com")
 
 
 @pytest.fixture
-async def other_patient(test_db, other_therapist):
-    return await add_row(test_db, make_patient(other_therapist.id, name="Other Patient"))
+async def other_patient(other_therapist):
+    return await PatientFactory.create_async(therapist_id=other_therapist.id, name="Other Patient")
 
 
 @pytest.fixture
-async def other_session(test_db, other_patient):
-    return await add_row(test_db, make_session(other_patient))
+async def other_session(other_patient):
+    return await SessionFactory.create_async(
+        **SessionFactory.of(other_patient), transcript_text="Sample transcript"
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from app.auth.utils import ALGORITHM, create_access_token
 from app.config import get_settings
 from app.routers.auth import login_limits
-from tests.routers.conftest import PASSWORD, add_row, make_user
+from tests.factories import PASSWORD, UserFactory
+from tests.routers.conftest import bearer
 
 LOGIN = {"email": "therapist@test.com", "password": PASSWORD}
 WRONG = LOGIN | {"password": "wrong-password"}
@@ -19,7 +21,7 @@ def token_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def signed(claims: dict, key: str | None = None, algorithm: str = ALGORITHM) -> str:
+def signed(claims: dict[str, Any], key: str | None = None, algorithm: str = ALGORITHM) -> str:
     key = key if key is not None else get_settings().secret_key.get_secret_value()
     return jwt.encode(claims, key, algorithm=algorithm)
 
@@ -56,8 +58,8 @@ async def test_login_with_bad_credentials_is_401(client, therapist_user, credent
     assert response.json() == {"detail": "Incorrect email or password"}
 
 
-async def test_inactive_user_cannot_log_in(client, test_db, password_hash):
-    await add_row(test_db, make_user(password_hash, "therapist@test.com", is_active=False))
+async def test_inactive_user_cannot_log_in(client):
+    await UserFactory.create_async(email="therapist@test.com", is_active=False)
 
     response = await client.post("/auth/login", json=LOGIN)
 
@@ -73,7 +75,7 @@ async def test_inactive_user_token_stops_working(client, test_db, therapist_user
     assert response.status_code == 401
 
 
-def _claims(user_id: uuid.UUID, **overrides) -> dict:
+def _claims(user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=5)} | overrides
 
@@ -110,6 +112,20 @@ async def test_bad_tokens_are_401(client, therapist_user, make_token):
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_token_works_until_its_lifetime_is_over(client, therapist_user, now, time_machine):
+    headers = bearer(therapist_user)  # issued now, with the clock stopped
+    lifetime = timedelta(minutes=get_settings().access_token_expire_minutes)
+
+    time_machine.shift(lifetime - timedelta(seconds=1))
+    just_before = await client.get("/auth/me", headers=headers)
+    time_machine.shift(timedelta(seconds=2))
+    just_after = await client.get("/auth/me", headers=headers)
+
+    assert just_before.status_code == 200
+    assert just_after.status_code == 401
+    assert just_after.headers["www-authenticate"] == "Bearer"
 
 
 async def test_missing_token_is_401(client):
@@ -181,7 +197,7 @@ async def test_a_locked_account_looks_the_same_whether_it_exists_or_not(
     client, client_address, small_login_limits, therapist_user
 ):
     allowed = login_limits.per_account.amount
-    answers = {}
+    answers: dict[str, tuple[int, Any, list[str]]] = {}
     for email in ("therapist@test.com", "nobody@test.com"):
         for n in range(allowed):
             client_address.host = f"203.0.113.{len(answers) * allowed + n + 1}"
@@ -194,3 +210,23 @@ async def test_a_locked_account_looks_the_same_whether_it_exists_or_not(
     status_code, _, headers = answers["nobody@test.com"]
     assert status_code == 429
     assert "retry-after" in headers
+
+
+async def test_a_spent_budget_comes_back_when_its_window_has_passed(
+    client, client_address, small_login_limits, therapist_user, now, time_machine
+):
+    window = timedelta(seconds=login_limits.per_client.get_expiry())
+    for _ in range(login_limits.per_client.amount):
+        await client.post("/auth/login", json=WRONG)
+    blocked = await client.post("/auth/login", json=WRONG)
+
+    time_machine.shift(window - timedelta(seconds=1))
+    still_blocked = await client.post("/auth/login", json=WRONG)
+    time_machine.shift(timedelta(seconds=1))
+    counted_again = await client.post("/auth/login", json=WRONG)
+
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) == window.total_seconds()
+    assert still_blocked.status_code == 429
+    assert still_blocked.headers["retry-after"] == "1"
+    assert counted_again.status_code == 401

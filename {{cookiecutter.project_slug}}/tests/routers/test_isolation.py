@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.db_models import Patient, Session, User
-from tests.routers.conftest import add_row, make_patient, make_user
+from tests.factories import PatientFactory, UserFactory
 
 
 async def count(test_db, model) -> int:
-    return await test_db.scalar(select(func.count()).select_from(model))
+    return int(await test_db.scalar(select(func.count()).select_from(model)))
 
 
 async def test_database_starts_empty(test_db):
@@ -20,9 +20,9 @@ async def test_database_starts_empty(test_db):
 
 
 @pytest.mark.parametrize("attempt", ["first", "second", "third"])
-async def test_same_unique_user_in_every_test(test_db, password_hash, attempt):
+async def test_same_unique_user_in_every_test(test_db, attempt):
     # users.email is unique: a leaked row from another attempt would make this fail.
-    await add_row(test_db, make_user(password_hash, "unique@test.com"))
+    await UserFactory.create_async(email="unique@test.com")
 
     assert await count(test_db, User) == 1
 
@@ -34,7 +34,7 @@ async def test_seed_fixture_user_again(test_db, therapist_user):
 @pytest.mark.parametrize("patients", [1, 3])
 async def test_counts_are_exactly_what_this_test_made(test_db, therapist_user, patients):
     for n in range(patients):
-        await add_row(test_db, make_patient(therapist_user.id, email=f"p{n}@test.com"))
+        await PatientFactory.create_async(therapist_id=therapist_user.id, email=f"p{n}@test.com")
 
     assert await count(test_db, Patient) == patients
 

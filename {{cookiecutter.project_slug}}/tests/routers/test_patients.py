@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.db_models import Patient, Session
-from tests.routers.conftest import add_row, make_patient
+from tests.factories import PatientFactory
 
 NEW_PATIENT = {"name": "New Patient", "email": "new@test.com", "phone": "+441234567890"}
 
@@ -63,13 +63,11 @@ async def test_list_patients_shows_only_own(client, auth_headers, test_patient, 
     assert [row["id"] for row in response.json()] == [str(test_patient.id)]
 
 
-async def test_list_patients_pages_in_name_order(client, test_db, auth_headers, therapist_user):
+async def test_list_patients_pages_in_name_order(client, auth_headers, therapist_user):
     # Two patients share a name: their ids settle the order, so pages never overlap.
     names = ["Carol", "Alice", "Bob", "Alice", "Dave"]
-    rows = [
-        await add_row(test_db, make_patient(therapist_user.id, name=name, email=f"p{n}@test.com"))
-        for n, name in enumerate(names)
-    ]
+    owner = therapist_user.id
+    rows = [await PatientFactory.create_async(therapist_id=owner, name=n) for n in names]
     expected = [str(row.id) for row in sorted(rows, key=lambda row: (row.name, row.id))]
 
     pages = [
@@ -130,8 +128,9 @@ async def test_update_other_therapists_patient_is_404(client, test_db, auth_head
 
 
 async def test_failed_update_changes_nothing(client, test_db, auth_headers, test_patient):
-    second = make_patient(test_patient.therapist_id, name="Second", email="second@test.com")
-    await add_row(test_db, second)
+    second = await PatientFactory.create_async(
+        therapist_id=test_patient.therapist_id, name="Second", email="second@test.com"
+    )
 
     # The name is set first; the email then collides when the transaction commits.
     response = await client.patch(

@@ -1,15 +1,20 @@
 """Therapy sessions: CRUD, per-patient lists, status rules, input limits, ownership."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from app.models.db_models import Session
 from app.models.schemas import MAX_TRANSCRIPT_CHARS, SessionStatus
-from tests.routers.conftest import add_row, make_patient, make_session
+from tests.factories import PatientFactory, SessionFactory
 
-WHEN = "2030-01-02T09:30:00+00:00"
+
+@pytest.fixture
+def when(now: datetime) -> datetime:
+    """Tomorrow at 09:30 UTC: the date of a session booked today."""
+    return (now + timedelta(days=1)).replace(hour=9, minute=30)
 
 
 async def test_get_session_by_id(client, auth_headers, test_session):
@@ -48,32 +53,33 @@ async def test_other_therapists_session_is_404_not_403(client, auth_headers, oth
     assert response.status_code == 404
 
 
-async def test_create_session(client, test_db, auth_headers, test_patient):
-    payload = {"patient_id": str(test_patient.id), "session_date": WHEN}
+async def test_create_session(client, test_db, auth_headers, test_patient, when):
+    payload = {"patient_id": str(test_patient.id), "session_date": when.isoformat()}
     response = await client.post("/sessions", json=payload, headers=auth_headers)
 
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "pending"
     assert body["therapist_id"] == str(test_patient.therapist_id)
-    assert datetime.fromisoformat(body["session_date"]) == datetime.fromisoformat(WHEN)
+    assert datetime.fromisoformat(body["session_date"]) == when
     assert await test_db.get(Session, uuid.UUID(body["id"])) is not None
 
 
-async def test_create_session_stores_utc(client, auth_headers, test_patient):
-    payload = {"patient_id": str(test_patient.id), "session_date": "2030-01-02T11:30:00+02:00"}
+async def test_create_session_stores_utc(client, auth_headers, test_patient, when):
+    two_hours_east = when.astimezone(timezone(timedelta(hours=2)))  # 11:30+02:00
+    payload = {"patient_id": str(test_patient.id), "session_date": two_hours_east.isoformat()}
     response = await client.post("/sessions", json=payload, headers=auth_headers)
 
     assert response.status_code == 201
     stored = datetime.fromisoformat(response.json()["session_date"])
-    assert stored == datetime(2030, 1, 2, 9, 30, tzinfo=UTC)
+    assert stored == when
     assert stored.utcoffset() == timedelta(0)
 
 
 async def test_create_session_for_other_therapists_patient_is_404(
-    client, test_db, auth_headers, other_patient
+    client, test_db, auth_headers, other_patient, when
 ):
-    payload = {"patient_id": str(other_patient.id), "session_date": WHEN}
+    payload = {"patient_id": str(other_patient.id), "session_date": when.isoformat()}
     response = await client.post("/sessions", json=payload, headers=auth_headers)
 
     assert response.status_code == 404
@@ -81,8 +87,8 @@ async def test_create_session_for_other_therapists_patient_is_404(
     assert other_patient.sessions == []
 
 
-async def test_create_session_for_unknown_patient_is_404(client, auth_headers, therapist_user):
-    payload = {"patient_id": str(uuid.uuid4()), "session_date": WHEN}
+async def test_create_session_for_unknown_patient_is_404(client, auth_headers, when):
+    payload = {"patient_id": str(uuid.uuid4()), "session_date": when.isoformat()}
     response = await client.post("/sessions", json=payload, headers=auth_headers)
 
     assert response.status_code == 404
@@ -102,8 +108,15 @@ async def test_create_session_for_unknown_patient_is_404(client, auth_headers, t
         ("status", "completed"),  # unknown field on create: a session starts pending
     ],
 )
-async def test_create_session_rejects_bad_input(client, auth_headers, test_patient, field, value):
-    payload = {"patient_id": str(test_patient.id), "session_date": WHEN, field: value}
+async def test_create_session_rejects_bad_input(
+    client,
+    auth_headers,
+    test_patient,
+    when,
+    field,
+    value,
+):
+    payload = {"patient_id": str(test_patient.id), "session_date": when.isoformat(), field: value}
     response = await client.post("/sessions", json=payload, headers=auth_headers)
 
     assert response.status_code == 422
@@ -117,9 +130,10 @@ async def test_list_sessions_shows_only_own(client, auth_headers, test_session, 
     assert [row["id"] for row in response.json()] == [str(test_session.id)]
 
 
-async def test_list_sessions_by_status(client, test_db, auth_headers, test_patient):
-    done = await add_row(test_db, make_session(test_patient, status=SessionStatus.completed))
-    await add_row(test_db, make_session(test_patient))
+async def test_list_sessions_by_status(client, auth_headers, test_patient):
+    of_patient = SessionFactory.of(test_patient)
+    done = await SessionFactory.create_async(**of_patient, status=SessionStatus.completed)
+    await SessionFactory.create_async(**of_patient)
 
     response = await client.get("/sessions?status=completed", headers=auth_headers)
 
@@ -127,10 +141,12 @@ async def test_list_sessions_by_status(client, test_db, auth_headers, test_patie
     assert [row["id"] for row in response.json()] == [str(done.id)]
 
 
-async def test_list_sessions_pages_in_date_order(client, test_db, auth_headers, test_patient):
-    start = datetime(2030, 1, 1, tzinfo=UTC)
+async def test_list_sessions_pages_in_date_order(client, auth_headers, test_patient, when):
+    start = when
     rows = [
-        await add_row(test_db, make_session(test_patient, session_date=start + timedelta(days=n)))
+        await SessionFactory.create_async(
+            **SessionFactory.of(test_patient), session_date=start + timedelta(days=n)
+        )
         for n in (2, 0, 1)
     ]
     expected = [str(row.id) for row in sorted(rows, key=lambda row: row.session_date)]
@@ -149,12 +165,9 @@ async def test_list_sessions_rejects_bad_query(client, auth_headers, query):
     assert response.status_code == 422
 
 
-async def test_list_patient_sessions(
-    client, test_db, auth_headers, therapist_user, test_patient, test_session
-):
-    second_patient = make_patient(therapist_user.id, email="second@test.com")
-    await add_row(test_db, second_patient)
-    await add_row(test_db, make_session(second_patient))
+async def test_list_patient_sessions(client, auth_headers, test_patient, test_session):
+    second_patient = await PatientFactory.create_async(therapist_id=test_patient.therapist_id)
+    await SessionFactory.create_async(**SessionFactory.of(second_patient))
 
     response = await client.get(f"/patients/{test_patient.id}/sessions", headers=auth_headers)
 
@@ -208,7 +221,8 @@ REFUSED = [
 ]
 
 
-async def _set_status(test_db, session, status):
+# test_db: an AsyncSession, or a Session where the tests are sync (postgres_testcontainer)
+async def _set_status(test_db: Any, session: Session, status: str) -> None:
     session.status = SessionStatus(status)
     await test_db.commit()
 

@@ -1,5 +1,6 @@
-"""Run the Alembic migrations on a connection the tests own."""
+"""Run the Alembic migrations on a connection the tests own; what they hash to."""
 
+import hashlib
 from pathlib import Path
 
 from alembic import command
@@ -18,3 +19,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def upgrade(connection: Connection) -> None:
     """`alembic upgrade head` on this connection (migrations/env.py uses it as is)."""
     command.upgrade(alembic_config(connection), "head")
+
+
+def migrations_digest() -> str:
+    """12 hex digits that change whenever a file of migrations/ does (a new migration, an
+    edited one, env.py): the key of the schema built from them."""
+    digest = hashlib.sha256()
+    folder = PROJECT_ROOT / "migrations"
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".mako"}:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]

@@ -210,7 +210,9 @@ def _prune(cache: Path) -> None:
     """Delete the cached clusters no run has used for UNUSED_FOR_S, and killed builds' copies."""
     for entry in cache.iterdir():
         age = time.time() - entry.stat().st_mtime
-        if entry.is_dir() and (age > UNUSED_FOR_S or entry.name.startswith(".staging-") and age > 3600):
+        if entry.is_dir() and (
+            age > UNUSED_FOR_S or entry.name.startswith(".staging-") and age > 3600
+        ):
             shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -55,7 +55,9 @@ def template_database(
                 build(scratch)  # it leaves no connection open: renaming needs none
                 with admin.transaction():
                     rename = "ALTER DATABASE {} RENAME TO {}"
-                    admin.execute(sql.SQL(rename).format(*map(sql.Identifier, (scratch.database, name))))
+                    admin.execute(
+                        sql.SQL(rename).format(*map(sql.Identifier, (scratch.database, name)))
+                    )
                     comment = sql.SQL("COMMENT ON DATABASE {} IS {}")
                     admin.execute(comment.format(sql.Identifier(name), sql.Literal(TEMPLATE_MARK)))
         return name

@@ -54,9 +54,7 @@ def configured_url() -> URL | None:
     return url.set(drivername="postgresql+psycopg")
 
 
-def start(
-    image: str, stack: contextlib.ExitStack, cluster: Callable[[], Path]
-) -> tuple[str, str]:
+def start(image: str, stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
     """A server of our own: (what it is, its URL); `stack` stops it."""
     return start_container(image, stack) or start_embedded(stack, cluster)
 

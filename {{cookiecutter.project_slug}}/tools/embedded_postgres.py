@@ -38,6 +38,7 @@ from pathlib import Path
 
 OWNER_RECORD = "owner"
 OWNER_MARK = "embedded-postgres-owner/1"  # first word of every owner record claim() writes
+BUILD_PREFIX = "embedded-postgres-build-"  # temporary folders of cached clusters being built
 UNUSED_FOR_S = 30 * 24 * 3600  # a cached cluster no run copied for that long is deleted
 
 
@@ -194,8 +195,11 @@ def cached_cluster(key: str, prepare: Callable[[str], None]) -> Path:
 def _build(ready: Path, prepare: Callable[[str], None]) -> None:
     # Built in a temporary folder (as root, `nobody` cannot enter a home folder), then
     # copied beside `ready` and renamed to it: `ready` is complete or absent, never half.
-    with tempfile.TemporaryDirectory(prefix="embedded-postgres-build-") as build:
-        server = EmbeddedPostgres(Path(build))
+    # A build killed half-way leaves its folder claimed by a dead owner: `orphaned`.
+    build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX))
+    try:
+        claim(build)
+        server = EmbeddedPostgres(build)
         try:
             prepare(server.start())
         finally:
@@ -203,6 +207,8 @@ def _build(ready: Path, prepare: Callable[[str], None]) -> None:
         staging = Path(tempfile.mkdtemp(dir=ready.parent, prefix=".staging-"))
         shutil.copytree(server.data, staging / "data", symlinks=True)
         os.rename(staging, ready)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
     _prune(ready.parent)
 
 

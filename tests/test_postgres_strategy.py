@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -484,7 +485,8 @@ def test_the_template_is_built_once_never_written_and_rebuilt_for_a_new_migratio
 
 
 def test_a_template_build_killed_half_way_is_never_used_and_is_reaped(copy, postgres_url):
-    (copy.path / "migrations/versions/0002_marker.py").write_text(MARKER_MIGRATION)
+    own = f"{MARKER_MIGRATION}\n# {uuid.uuid4()}: migrations no other run has built\n"
+    (copy.path / "migrations/versions/0002_marker.py").write_text(own)
     env = clean_env({"TEST_DATABASE_URL": postgres_url, "MARKERS": "1"})
     run = subprocess.Popen(
         [str(copy.python), "-m", "pytest", "-p", "no:cacheprovider", "tests/test_starts_clean.py"],

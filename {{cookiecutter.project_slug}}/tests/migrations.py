@@ -2,15 +2,22 @@
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+# Alembic is imported when first used: importing it takes a few tenths of a second, which a
+# run that builds no schema (a cached template, or no database at all) need not pay.
 
-def alembic_config(connection: Connection | None = None) -> Config:
+
+def alembic_config(connection: Connection | None = None) -> "Config":
+    from alembic.config import Config
+
     config = Config(PROJECT_ROOT / "alembic.ini")
     config.attributes["connection"] = connection
     return config
@@ -18,6 +25,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade(connection: Connection) -> None:
     """`alembic upgrade head` on this connection (migrations/env.py uses it as is)."""
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 

@@ -432,8 +432,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-suites", action="store_true", help="skip the shipped suites (and their harness)"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["ours", "floor", "baseline"],
+        help="run only these kinds of variant (e.g. `--only ours` for -n 2 at N = 800)",
+    )
     args = parser.parse_args(argv)
     variants = [*VARIANTS, *map(patched, args.patch)]
+    if args.only:
+        variants = [v for v in variants if v.kind in args.only]
     repeats = args.repeats * len(args.sizes) if len(args.repeats) == 1 else args.repeats
     if len(repeats) != len(args.sizes):
         parser.error("--repeats takes one number, or one per size")

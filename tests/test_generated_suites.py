@@ -27,10 +27,12 @@ def passed(output: str) -> int:
 
 
 def throwaway_databases(postgres_url: str) -> list[str]:
-    """The runs' databases on the server (by name: a missing mark must not hide one)."""
+    """The runs' databases on the server (by name: a missing mark must not hide one), not
+    the migrated templates they clone, which stay for the next runs."""
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%%' AND datname <> %s",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%%' AND datname <> %s "
+            "AND datname NOT LIKE 'pytest\\_template\\_%%'",  # the migrated templates stay
             [LOOKALIKE],
         ).fetchall()
     return [name for (name,) in rows]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,12 +22,17 @@ import psutil
 import psycopg
 import pytest
 
-from tests.baking import Project, clean_env, installed_python
+from tests.baking import CACHE, Project, clean_env, installed_python
 from tests.conftest import LOOKALIKE, bake, lookalike_rows
 from tests.test_generated_suites import assert_green, throwaway_databases
 
 POSTGRES_STRATEGIES = ("postgres_testcontainer", "postgres_async")
-NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+# No Docker engine, and the embedded server's cached clusters in the template's .cache/
+# rather than this user's own cache folder.
+NO_DOCKER = {
+    "DOCKER_HOST": "unix:///nonexistent/docker.sock",
+    "XDG_CACHE_HOME": str(CACHE / "xdg"),
+}
 
 
 @pytest.fixture(scope="module", params=POSTGRES_STRATEGIES)
@@ -111,7 +117,8 @@ def embedded_servers(tmpdir: Path) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if "postgres" in cmdline and f"{tmpdir}/pytest-postgres-" in cmdline:
+        ours = (f"{tmpdir}/pytest-postgres-", f"{tmpdir}/embedded-postgres-build-")
+        if "postgres" in cmdline and any(folder in cmdline for folder in ours):
             found.append(process)
     return found
 
@@ -195,7 +202,8 @@ def hold_a_run_database(project: Project, postgres_url: str) -> tuple[subprocess
 def all_test_databases(postgres_url: str) -> set[str]:
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%'"
+            "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%' "
+            "AND datname NOT LIKE 'pytest\\_template\\_%'"  # the migrated templates stay
         ).fetchall()
     return {name for (name,) in rows}
 
@@ -380,3 +388,163 @@ def test_the_embedded_reaper_removes_only_its_orphans_and_signals_only_their_ser
         reused_pid.kill()
         not_its_server.wait()
         reused_pid.wait()
+
+
+# The cached schema: each server holds the migrated template of each set of migrations
+# (pytest_template_<digest>), which every run clones; the embedded server's cached cluster
+# holds it already.
+STARTS_CLEAN = """
+import os
+
+from sqlalchemy import text
+
+
+def test_starts_from_the_template_then_writes_to_it(migrated_engine):
+    with migrated_engine.begin() as connection:
+        leaked = connection.execute(text("SELECT to_regclass('written_by_a_run')")).scalar()
+        marker = connection.execute(
+            text("SELECT count(*) FROM pg_proc WHERE proname = 'schema_marker'")
+        ).scalar()
+        connection.execute(text("CREATE TABLE written_by_a_run (id int)"))
+    assert leaked is None  # no run's writes reach the template
+    assert marker == int(os.environ["MARKERS"])
+"""
+
+MARKER_MIGRATION = """
+import os
+import time
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if os.environ.get("SLOW_MIGRATION"):
+        time.sleep(60)
+    op.execute("CREATE FUNCTION schema_marker() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION schema_marker()")
+"""
+
+
+def templates(postgres_url: str) -> dict[str, str]:
+    """The templates on the server, and their marks."""
+    with psycopg.connect(postgres_url) as connection:
+        rows = connection.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname LIKE 'pytest\\_template\\_%'"
+        ).fetchall()
+    return dict(rows)
+
+
+def python_says(project: Project, code: str) -> str:
+    done = subprocess.run(
+        [str(project.python), "-c", code], cwd=project.path, env=clean_env(),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def digest(project: Project) -> str:
+    return python_says(
+        project, "from tests.migrations import migrations_digest; print(migrations_digest())"
+    )
+
+
+@pytest.fixture
+def copy(pg_project, tmp_path) -> Project:
+    copy = Project(shutil.copytree(pg_project.path, tmp_path / "copy"), pg_project.python)
+    (copy.path / "tests/test_starts_clean.py").write_text(STARTS_CLEAN)
+    return copy
+
+
+def test_the_template_is_built_once_never_written_and_rebuilt_for_a_new_migration(
+    copy, postgres_url
+):
+    env = {"TEST_DATABASE_URL": postgres_url, "MARKERS": "0"}
+    for _ in range(2):  # the second run clones the first's template: not written by it
+        assert_green(copy.pytest("tests/test_starts_clean.py", env=env), minimum=1)
+    before = digest(copy)
+    (copy.path / "migrations/versions/0002_marker.py").write_text(MARKER_MIGRATION)
+
+    result = copy.pytest("tests/test_starts_clean.py", env=env | {"MARKERS": "1"})
+
+    assert_green(result, minimum=1)
+    after = digest(copy)
+    assert after != before
+    marks = templates(postgres_url)
+    assert marks[f"pytest_template_{before}"] == marks[f"pytest_template_{after}"]
+    assert "pytest template database" in marks[f"pytest_template_{after}"]  # marked as ours
+    assert throwaway_databases(postgres_url) == []
+
+
+def test_a_template_build_killed_half_way_is_never_used_and_is_reaped(copy, postgres_url):
+    own = f"{MARKER_MIGRATION}\n# {uuid.uuid4()}: migrations no other run has built\n"
+    (copy.path / "migrations/versions/0002_marker.py").write_text(own)
+    env = clean_env({"TEST_DATABASE_URL": postgres_url, "MARKERS": "1"})
+    run = subprocess.Popen(
+        [str(copy.python), "-m", "pytest", "-p", "no:cacheprovider", "tests/test_starts_clean.py"],
+        cwd=copy.path,
+        env=env | {"SLOW_MIGRATION": "1"},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not throwaway_databases(postgres_url):  # the template being built, as a run's
+        assert time.monotonic() < deadline and run.poll() is None, "no build started"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    name = f"pytest_template_{digest(copy)}"
+    assert name not in templates(postgres_url)  # nothing half-built under the real name
+
+    assert_green(copy.pytest("tests/test_starts_clean.py", env=env), minimum=1)
+    assert name in templates(postgres_url)
+    assert throwaway_databases(postgres_url) == []  # the killed build's database reaped
+
+
+def test_the_embedded_cluster_is_cached_per_server_version_and_migrations(
+    copy, own_tmpdir, tmp_path
+):
+    env = NO_DOCKER | {"TMPDIR": str(own_tmpdir), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env |= {"MARKERS": "0"}
+    assert_green(copy.pytest("tests/test_starts_clean.py", env=env), minimum=1)
+    version = python_says(
+        copy, "import importlib.metadata as m; print(m.version('embedded-postgres'))"
+    )
+    entry = tmp_path / f"cache/embedded-postgres/{version}-migrations-{digest(copy)}"
+    assert (entry / "data/PG_VERSION").is_file()
+    (entry / "data/copied_from_the_cache").write_text("")  # runs copy it, never initdb
+    (copy.path / "tests/test_copied.py").write_text(
+        "from sqlalchemy import text\n\n\n"
+        "def test_copied(migrated_engine):\n"
+        "    with migrated_engine.connect() as connection:\n"
+        "        files = connection.execute(text(\"SELECT pg_ls_dir('.')\")).scalars().all()\n"
+        "    assert 'copied_from_the_cache' in files\n"
+    )
+
+    result = copy.pytest("tests/test_copied.py", "tests/test_starts_clean.py", env=env)
+
+    assert_green(result, minimum=2)
+    assert embedded_servers(own_tmpdir) == []
+    assert sorted(p.name for p in own_tmpdir.iterdir()) == []  # runs' and builds' folders gone
+
+
+@pytest.mark.parametrize("args", [["--co", "-q"], ["tests/test_settings.py"]], ids=["co", "no-db"])
+def test_a_run_that_uses_no_database_starts_no_server(pg_project, own_tmpdir, tmp_path, args):
+    cache = tmp_path / "cache"
+    env = NO_DOCKER | {"TMPDIR": str(own_tmpdir), "XDG_CACHE_HOME": str(cache)}
+
+    result = pg_project.pytest(*args, env=env)
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PostgreSQL:" not in result.stdout
+    assert not cache.exists()  # no cluster was even built
+    assert [path for path in own_tmpdir.iterdir() if "postgres" in path.name] == []

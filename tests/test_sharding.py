@@ -3,7 +3,9 @@
 Every shard selects its tests from the same list: the shards of a split are disjoint and
 together make the whole suite, with the committed `.test_durations`, a missing one or a stale
 one. On a synthetic suite of 2,000 tests with skewed durations, the shards' recorded
-durations balance within 15 %. The generated CI files wire the shards the same way.
+durations balance within 15 %. The generated CI files wire the shards the same way, and
+their number (and `-n auto`'s workers) follows the recorded durations (tests/parallel.py):
+one shard and no worker while the suite is short.
 """
 
 import json
@@ -15,7 +17,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from tests.baking import installed_python
+from tests.baking import Project, installed_python
 from tests.conftest import bake
 
 SEED = "--randomly-seed=4242"  # what CI does: every shard shuffles with the same seed
@@ -189,19 +191,60 @@ def test_imbalance_is_measured():
 CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 
 
+def recorded(project, durations: dict[str, float] | None) -> subprocess.CompletedProcess:
+    """`python -m tests.parallel shards` with these durations (None: the committed ones)."""
+    if durations is not None:
+        (project.path / ".test_durations").write_text(json.dumps(durations))
+    return subprocess.run(
+        [str(project.python), "-m", "tests.parallel", "shards"],
+        cwd=project.path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def sqlite_copy(cookies, tmp_path):
+    path = bake(cookies, db_strategy="all_async_sqlite")
+    return Project(path, installed_python(path))
+
+
+def test_one_shard_while_the_suite_is_short_more_as_it_grows(sqlite_copy):
+    assert recorded(sqlite_copy, None).stdout.strip() == "[1]"  # the shipped suite
+    assert recorded(sqlite_copy, {"t.py::a": 400.0}).stdout.strip() == "[1, 2]"
+    assert recorded(sqlite_copy, {f"t.py::{i}": 100.0 for i in range(100)}).stdout.strip() == (
+        "[1, 2, 3, 4, 5, 6, 7, 8]"
+    )
+
+
+def test_n_auto_runs_serially_while_the_suite_is_short_and_in_workers_once_it_pays(
+    sqlite_copy,
+):
+    short = sqlite_copy.pytest("-n", "auto", "tests/test_settings.py")
+    (sqlite_copy.path / ".test_durations").write_text(json.dumps({"t.py::a": 100.0}))
+    long = sqlite_copy.pytest("-n", "auto", "tests/test_settings.py")
+
+    assert short.returncode == 0 and long.returncode == 0, short.stdout[-2000:] + long.stdout
+    assert "workers" not in short.stdout  # no xdist worker: in-process
+    assert "created: 2/2 workers" in long.stdout or "2 workers [" in long.stdout, long.stdout
+
+
 @pytest.mark.parametrize("strategy", ["postgres_testcontainer", "all_async_sqlite"])
-def test_github_workflow_runs_one_job_per_shard(cookies, strategy):
+def test_github_workflow_plans_its_shards_from_the_recorded_durations(cookies, strategy):
     workflow = yaml.safe_load(
         (bake(cookies, db_strategy=strategy, ci="github") / CI_FILES["github"]).read_text()
     )
+    plan = workflow["jobs"]["plan"]
     test, coverage = workflow["jobs"]["test"], workflow["jobs"]["coverage"]
-    shards = test["strategy"]["matrix"]["shard"]
+    planned = next(step for step in plan["steps"] if "run" in step)
     run = next(step for step in test["steps"] if "pytest" in step.get("run", ""))
     upload = next(step for step in test["steps"] if "upload-artifact" in step.get("uses", ""))
     download = next(s for s in coverage["steps"] if "download-artifact" in s.get("uses", ""))
     combine = [step["run"] for step in coverage["steps"] if "run" in step]
 
-    assert shards == list(range(1, len(shards) + 1)) and len(shards) == 2
+    assert planned["run"] == 'echo "shards=$(python3 -m tests.parallel shards)" >> "$GITHUB_OUTPUT"'
+    assert planned["id"] == "shards"
+    assert plan["outputs"]["shards"] == "${{ steps.shards.outputs.shards }}"
+    assert test["needs"] == "plan"
+    assert test["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
     assert test["name"] == "Tests (shard ${{ matrix.shard }} of ${{ strategy.job-total }})"
     assert '--splits "$SHARDS" --group "$SHARD"' in run["run"]
     assert run["env"]["SHARDS"] == "${{ strategy.job-total }}"
@@ -215,18 +258,18 @@ def test_github_workflow_runs_one_job_per_shard(cookies, strategy):
 
 
 @pytest.mark.parametrize("strategy", ["postgres_testcontainer", "all_async_sqlite"])
-def test_gitlab_pipeline_runs_one_job_per_shard(cookies, strategy):
+def test_gitlab_pipeline_runs_one_job_while_the_suite_is_short(cookies, strategy):
     pipeline = yaml.safe_load(
         (bake(cookies, db_strategy=strategy, ci="gitlab") / CI_FILES["gitlab"]).read_text()
     )
     test, report = pipeline["test"], pipeline["coverage"]
     script = " ".join(test["script"])
 
-    assert test["parallel"] == 2
-    assert '--splits "$CI_NODE_TOTAL" --group "$CI_NODE_INDEX"' in script
-    assert 'COVERAGE_FILE=".coverage.$CI_NODE_INDEX"' in script
+    assert "parallel" not in test  # `python -m tests.parallel shards` says [1]
+    assert '--splits "$CI_NODE_TOTAL" --group "${CI_NODE_INDEX:-1}"' in script
+    assert 'COVERAGE_FILE=".coverage.${CI_NODE_INDEX:-1}"' in script
     assert test["artifacts"]["paths"] == [".coverage.*"]
-    assert ("services" in test) == (strategy == "postgres_testcontainer")  # one per shard
+    assert ("services" in test) == (strategy == "postgres_testcontainer")
     assert report["needs"] == ["test"]
     assert report["script"][-2:] == [
         "uv run coverage combine",

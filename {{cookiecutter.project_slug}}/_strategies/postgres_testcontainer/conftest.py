@@ -20,7 +20,10 @@ from app.database import get_db, session_factory
 from app.main import app
 from tests.postgres.reset import EMPTY_EVERY_TABLE
 
-pytest_plugins = ["tests.postgres.plugin"]
+pytest_plugins = [
+    "tests.postgres.plugin",  # the server and this run's database
+    "tests.parallel",  # what `pytest -n auto` means here
+]
 
 
 @pytest.fixture

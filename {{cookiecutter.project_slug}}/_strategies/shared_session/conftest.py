@@ -21,6 +21,8 @@ from app.database import Base, get_db
 from app.main import app
 from tests.migrations import embedded_postgres, upgrade
 
+pytest_plugins = ["tests.parallel"]  # what `pytest -n auto` means here
+
 
 def _configure_sqlite(dbapi_connection, _connection_record) -> None:
     # pysqlite and aiosqlite begin transactions on their own, which breaks SAVEPOINT:

@@ -1,7 +1,13 @@
-"""This run's own database: created, marked as the suite's, held while in use, dropped.
+"""This run's own database, cloned from the migrated template: created, marked, held, dropped.
 
-Guarantee: `run_database(admin, server)` creates a new database named `pytest_<12 hex digits>`,
-marks it as the suite's (its comment is `MARK`, which no one else's database carries by
+Guarantee: `template_database(admin, server, digest, build)` is the name of a database holding
+the schema of the migrations whose content hashes to `digest`, `pytest_template_<digest>`,
+marked as the suite's template (`TEMPLATE_MARK`). It is built once per server: under an
+advisory lock (concurrent runs wait for the one building it), as a run's database (a killed
+build is reaped as one), and renamed and marked in one transaction: a database with that name
+and mark is complete. No run ever connects to it: runs clone it.
+`run_database(admin, server, template)` creates a new database named `pytest_<12 hex digits>`
+(a copy of `template`, or empty), marks it as the suite's (its comment is `MARK`, which no one else's database carries by
 accident), holds an advisory lock for it on the `admin` connection for as long as it is in
 use (a live run's lock: reaper.py never drops a database whose lock is held), and drops it at
 the end. The database `admin` is connected to is only used to run these statements: no
@@ -10,7 +16,7 @@ other database on the server is created, changed or dropped here.
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 from psycopg import sql
@@ -18,6 +24,8 @@ from sqlalchemy import URL
 
 PREFIX = "pytest_"
 MARK = "pytest run database (tests/postgres), dropped when its run ends: 7e57db6f1c2a"
+TEMPLATE_PREFIX = "pytest_template_"
+TEMPLATE_MARK = "pytest template database (tests/postgres), the migrated schema: 7e57db6f1c2a"
 LOCK_NAMESPACE = 0x7E57  # first key of the advisory locks held by live runs
 
 
@@ -33,12 +41,48 @@ def admin_connection(server: URL) -> Iterator[psycopg.Connection]:
         yield admin
 
 
+def template_database(
+    admin: psycopg.Connection, server: URL, digest: str, build: Callable[[URL], None]
+) -> str:
+    """The name of the marked template for `digest`; `build(url)` migrates it, if it is new."""
+    name = f"{TEMPLATE_PREFIX}{digest}"
+    if is_template(admin, name):
+        return name
+    lock(admin, name)  # one builder per server and digest
+    try:
+        if not is_template(admin, name):  # nobody built it while this run waited
+            with run_database(admin, server) as scratch:  # a killed build is reaped
+                build(scratch)  # it leaves no connection open: renaming needs none
+                with admin.transaction():
+                    rename = "ALTER DATABASE {} RENAME TO {}"
+                    admin.execute(
+                        sql.SQL(rename).format(*map(sql.Identifier, (scratch.database, name)))
+                    )
+                    comment = sql.SQL("COMMENT ON DATABASE {} IS {}")
+                    admin.execute(comment.format(sql.Identifier(name), sql.Literal(TEMPLATE_MARK)))
+        return name
+    finally:
+        unlock(admin, name)
+
+
+def is_template(admin: psycopg.Connection, name: str) -> bool:
+    row = admin.execute(
+        "SELECT 1 FROM pg_database WHERE datname = %s AND shobj_description(oid, 'pg_database') = %s",
+        [name, TEMPLATE_MARK],
+    ).fetchone()
+    return row is not None
+
+
 @contextlib.contextmanager
-def run_database(admin: psycopg.Connection, server: URL) -> Iterator[URL]:
-    """A new, marked database of this run's own; its URL. Dropped at the end."""
+def run_database(
+    admin: psycopg.Connection, server: URL, template: str | None = None
+) -> Iterator[URL]:
+    """A new, marked database of this run's own (a copy of `template`); its URL. Dropped at
+    the end."""
     name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
     lock(admin, name)  # before it exists: a marked database is never unlocked while in use
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    create = "CREATE DATABASE {} TEMPLATE {}" if template else "CREATE DATABASE {}"
+    admin.execute(sql.SQL(create).format(*map(sql.Identifier, filter(None, (name, template)))))
     try:
         admin.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARK))

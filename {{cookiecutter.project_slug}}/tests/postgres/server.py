@@ -1,11 +1,15 @@
 """Which PostgreSQL server the tests use, and proof that it can be reached.
 
-Guarantee: `start(image, stack)` gives a server URL, the first of these that works:
+Guarantee: `start(image, stack, cluster)` gives a server URL, the first of these that works:
 1. the one `TEST_DATABASE_URL` names (`postgresql://user:password@host:5432/postgres`);
-2. a container of `image`, started with testcontainers, if a Docker engine answers;
-3. an embedded PostgreSQL (tools/embedded_postgres.py) in a new temporary folder, reachable
-   only through a Unix socket in it; stopped and deleted when `stack` closes. Before it
-   starts, killed runs' embedded servers are reaped (reaper.py).
+2. a container of `image`, started with testcontainers, if a Docker engine answers (no
+   socket, no attempt: that costs nothing);
+3. an embedded PostgreSQL (tools/embedded_postgres.py) in a new temporary folder, started
+   from a copy of the stopped cluster `cluster()` gives (cached, with the migrated template:
+   plugin.py), reachable only through a Unix socket in it; stopped and deleted when `stack`
+   closes.
+`reap_embedded()` stops and deletes killed runs' embedded servers and killed builds of
+cached clusters (reaper.py); every run calls it first, whether it needs a server or not.
 `check_reachable` connects once. Every failure is a `ServerError` of one line that names
 the setting or the host, port and database, and never the password.
 """
@@ -17,6 +21,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -24,7 +29,12 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from tests.postgres import databases, reaper
-from tools.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, claim
+from tools.embedded_postgres import (
+    BUILD_PREFIX,
+    EmbeddedPostgres,
+    EmbeddedPostgresError,
+    claim,
+)
 
 SETTING = "TEST_DATABASE_URL"
 EXPECTED_FORM = "postgresql://user:password@host:5432/database"
@@ -60,13 +70,26 @@ def chosen_url() -> URL:
     return url
 
 
-def start(image: str, stack: contextlib.ExitStack) -> tuple[str, str]:
+def start(image: str, stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
     """A server of our own: (what it is, its URL); `stack` stops it."""
-    return start_container(image, stack) or start_embedded(stack)
+    return start_container(image, stack) or start_embedded(stack, cluster)
+
+
+def docker_socket() -> bool:
+    """False when no Docker engine can answer: DOCKER_HOST, or the usual sockets, name no
+    socket that exists. (Any other DOCKER_HOST is tried.)"""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return not host.startswith("unix://") or Path(host.removeprefix("unix://")).exists()
+    runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
+    sockets = ["/var/run/docker.sock", f"{runtime}/docker.sock", "~/.docker/run/docker.sock"]
+    return any(Path(socket).expanduser().exists() for socket in sockets)
 
 
 def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] | None:
     """A PostgreSQL container, or None when no Docker engine answers."""
+    if not docker_socket():
+        return None
     import docker.errors
     from testcontainers.community.postgres import PostgresContainer
 
@@ -85,15 +108,20 @@ def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] 
     return f"container {image}", container.get_connection_url()
 
 
-def start_embedded(stack: contextlib.ExitStack) -> tuple[str, str]:
-    """A new embedded cluster in a temporary folder, deleted with it."""
-    reaper.reap_embedded_servers(Path(tempfile.gettempdir()), EMBEDDED_PREFIX)
+def reap_embedded() -> None:
+    """Stop and delete the embedded servers of killed runs (and killed cluster builds)."""
+    for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):
+        reaper.reap_embedded_servers(Path(tempfile.gettempdir()), prefix)
+
+
+def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
+    """A copy of the cached cluster in a temporary folder, deleted with it."""
     folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
     claim(folder)  # before the server exists: a folder without an owner is never reaped
     stack.callback(shutil.rmtree, folder, ignore_errors=True)
     server = EmbeddedPostgres(folder)
     try:
-        url = server.start()
+        url = server.start(cluster=cluster())
     except EmbeddedPostgresError as exc:
         raise ServerError(
             f"No PostgreSQL for the tests: {SETTING} is not set, no Docker engine answers, "

@@ -54,10 +54,9 @@ def template_database(
             with run_database(admin, server) as scratch:  # a killed build is reaped
                 build(scratch)  # it leaves no connection open: renaming needs none
                 with admin.transaction():
-                    rename = "ALTER DATABASE {} RENAME TO {}"
-                    admin.execute(
-                        sql.SQL(rename).format(*map(sql.Identifier, (scratch.database, name)))
-                    )
+                    rename = sql.SQL("ALTER DATABASE {} RENAME TO {}")
+                    built = str(scratch.database)  # run_database always names one
+                    admin.execute(rename.format(sql.Identifier(built), sql.Identifier(name)))
                     comment = sql.SQL("COMMENT ON DATABASE {} IS {}")
                     admin.execute(comment.format(sql.Identifier(name), sql.Literal(TEMPLATE_MARK)))
         return name

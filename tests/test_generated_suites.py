@@ -14,6 +14,7 @@ import subprocess
 import time
 
 import psycopg
+import pytest
 
 from tests.baking import clean_env
 from tests.conftest import LOOKALIKE, is_postgres, lookalike_rows
@@ -135,6 +136,9 @@ def test_a_warning_fails_the_suite(project, env, tmp_path):
     assert "DeprecationWarning: deprecated" in result.stdout
 
 
+# The reaping is the PostgreSQL machinery's, the same files in both PostgreSQL strategies
+# (test_postgres_strategy.py proves it); in-memory SQLite leaves nothing to reap.
+@pytest.mark.parametrize("project", ["postgres_async"], indirect=True)
 def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url, lookalike):
     run = subprocess.Popen(
         [str(project.python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],

@@ -4,6 +4,7 @@ Concurrent runs, the server's own data, no server at all (the embedded one start
 killed run's embedded server, two embedded runs side by side, the reaper's guards (only
 marked databases of dead runs go), a server that cannot be reached, a malformed URL, and a
 password that is never printed. (Killed runs' databases: see test_generated_suites.py.)
+Whole suites run on both strategies; what only the shared machinery decides, on one.
 """
 
 import os
@@ -39,6 +40,28 @@ NO_DOCKER = {
 def pg_project(request, cookies_session) -> Project:
     path = bake(cookies_session, db_strategy=request.param)
     return Project(path, installed_python(path))
+
+
+# The PostgreSQL machinery (tests/postgres/, tools/) is the same in both strategies (the next
+# test proves it): what only it decides (servers, templates, reaping, errors) is tested on
+# one of them; what a strategy's conftest takes part in (whole suites), on both.
+MACHINERY = "postgres_async"
+machinery_only = pytest.mark.parametrize("pg_project", [MACHINERY], indirect=True)
+
+
+def test_both_strategies_share_the_postgres_machinery(cookies_session):
+    def machinery(strategy: str) -> dict[str, bytes]:
+        project = bake(cookies_session, db_strategy=strategy)
+        return {
+            str(path.relative_to(project)): path.read_bytes()
+            for folder in ("tests/postgres", "tools")
+            for path in sorted((project / folder).rglob("*.py"))
+        }
+
+    shared = [machinery(strategy) for strategy in POSTGRES_STRATEGIES]
+
+    assert "tests/postgres/plugin.py" in shared[0]
+    assert shared[0] == shared[1]
 
 
 def test_concurrent_runs_on_one_server_do_not_collide(pg_project, postgres_url, lookalike):
@@ -87,11 +110,10 @@ def snapshot(url: str) -> dict:
         }
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "two-workers"])
-def test_server_data_is_left_exactly_as_it_was(pg_project, database_with_data, workers):
+def test_server_data_is_left_exactly_as_it_was(pg_project, database_with_data):
     before = snapshot(database_with_data)
 
-    result = pg_project.pytest(*workers, env={"TEST_DATABASE_URL": database_with_data})
+    result = pg_project.pytest("-n", "2", env={"TEST_DATABASE_URL": database_with_data})
 
     assert_green(result)
     assert snapshot(database_with_data) == before
@@ -132,6 +154,7 @@ def test_no_url_and_no_docker_runs_on_the_embedded_server(pg_project, own_tmpdir
     assert list(own_tmpdir.glob("pytest-postgres-*")) == []  # its folder is gone too
 
 
+@machinery_only
 def test_a_killed_runs_embedded_server_is_reaped_by_the_next_run(pg_project, own_tmpdir):
     env = clean_env(NO_DOCKER | {"TMPDIR": str(own_tmpdir)})
     run = subprocess.Popen(
@@ -160,6 +183,7 @@ def test_a_killed_runs_embedded_server_is_reaped_by_the_next_run(pg_project, own
     assert list(own_tmpdir.glob("pytest-postgres-*")) == []  # its folder is gone too
 
 
+@machinery_only
 def test_an_unreachable_server_stops_the_run_at_once_with_one_message(pg_project):
     url = "postgresql://tester:s3cret-password@127.0.0.1:9/team_db"  # port 9: discard, closed
 
@@ -208,6 +232,7 @@ def all_test_databases(postgres_url: str) -> set[str]:
     return {name for (name,) in rows}
 
 
+@machinery_only
 def test_a_run_drops_its_own_database_and_dead_runs_marked_ones_only(
     pg_project, postgres_url, lookalike
 ):
@@ -252,6 +277,7 @@ def test_waits_while_another_run_starts(migrated_engine):
 """
 
 
+@machinery_only
 def test_two_embedded_runs_in_one_tmpdir_both_pass(pg_project, own_tmpdir, tmp_path):
     first = Project(shutil.copytree(pg_project.path, tmp_path / "first"), pg_project.python)
     (first.path / "tests/test_gate.py").write_text(GATE)
@@ -284,6 +310,7 @@ def test_two_embedded_runs_in_one_tmpdir_both_pass(pg_project, own_tmpdir, tmp_p
     assert list(own_tmpdir.glob("pytest-postgres-*")) == []
 
 
+@machinery_only
 @pytest.mark.parametrize(
     "url",
     ["nonsense", "postgresql://tester:s3cret-password@127.0.0.1:notaport/team_db"],
@@ -309,6 +336,7 @@ def test_fails_showing_the_url(database_url, migrated_engine):
 """
 
 
+@machinery_only
 def test_the_password_in_the_url_is_never_printed(pg_project, postgres_url, tmp_path):
     """Not in the header, a failing test's locals, or its assertion (the server trusts us,
     so any password connects)."""
@@ -340,6 +368,7 @@ print(sorted(p.name for p in reaper.reap_embedded_servers(Path(sys.argv[1]), "py
 """
 
 
+@machinery_only
 def test_the_embedded_reaper_removes_only_its_orphans_and_signals_only_their_servers(
     pg_project, tmp_path
 ):
@@ -464,6 +493,7 @@ def copy(pg_project, tmp_path) -> Project:
     return copy
 
 
+@machinery_only
 def test_the_template_is_built_once_never_written_and_rebuilt_for_a_new_migration(
     copy, postgres_url
 ):
@@ -484,6 +514,7 @@ def test_the_template_is_built_once_never_written_and_rebuilt_for_a_new_migratio
     assert throwaway_databases(postgres_url) == []
 
 
+@machinery_only
 def test_a_template_build_killed_half_way_is_never_used_and_is_reaped(copy, postgres_url):
     own = f"{MARKER_MIGRATION}\n# {uuid.uuid4()}: migrations no other run has built\n"
     (copy.path / "migrations/versions/0002_marker.py").write_text(own)
@@ -510,6 +541,7 @@ def test_a_template_build_killed_half_way_is_never_used_and_is_reaped(copy, post
     assert throwaway_databases(postgres_url) == []  # the killed build's database reaped
 
 
+@machinery_only
 def test_the_embedded_cluster_is_cached_per_server_version_and_migrations(
     copy, own_tmpdir, tmp_path
 ):
@@ -537,6 +569,7 @@ def test_the_embedded_cluster_is_cached_per_server_version_and_migrations(
     assert sorted(p.name for p in own_tmpdir.iterdir()) == []  # runs' and builds' folders gone
 
 
+@machinery_only
 @pytest.mark.parametrize("args", [["--co", "-q"], ["tests/test_settings.py"]], ids=["co", "no-db"])
 def test_a_run_that_uses_no_database_starts_no_server(pg_project, own_tmpdir, tmp_path, args):
     cache = tmp_path / "cache"

@@ -262,8 +262,9 @@ def measure(
             run = run_once(project, variant, "0", server, shipped=True)
             shipped[variant].runs.append(run)
             print(f"{title} {variant.label}: {run.wall_s:.1f} s, {_status(run.returncode)}")
-    if repeats:
-        harnesses.extend(harness_for_suites.values())
+    if not repeats:  # --no-suites
+        return measurements, harnesses, []
+    harnesses.extend(harness_for_suites.values())
     return measurements, harnesses, list(shipped.values())
 
 

@@ -6,7 +6,8 @@ comes, and the `.venv` each way leaves passes the project's own suite.
   run on and the pip bundled with it, never upgraded. Python 3.11.7 and 3.12.1 bundle pip
   23.2.1, which refuses a hashed lock once a dependency asks for an extra of a package
   (`coverage[toml]`) that has a newer release than the pinned one; `--no-deps` keeps it
-  from resolving at all, so no upstream release can break it again.
+  from resolving at all, so no upstream release can break it again. The SQLite strategies
+  share one requirements-dev.txt: it is installed once.
 """
 
 import ensurepip
@@ -19,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import clean_env
+from tests.baking import STRATEGIES, clean_env
 from tests.test_generated_suites import assert_green, assert_shuffled_with_every_guard
+from tools.lock import STRATEGIES as PINS  # _strategies/<strategy>/ of the template
 
 BIN = Path(sys.executable).parent  # the template's .venv: uv is there
 
@@ -74,7 +76,17 @@ def test_the_uv_block_installs_a_venv_that_passes_in_random_order(fresh_copy, py
     assert_shuffled_with_every_guard(result)
 
 
+def distinct_pins() -> list[str]:
+    """One strategy per distinct requirements-dev.txt (the SQLite strategies share theirs):
+    the same file installs the same way."""
+    first: dict[bytes, str] = {}
+    for strategy in STRATEGIES:
+        first.setdefault((PINS / strategy / "requirements-dev.txt").read_bytes(), strategy)
+    return list(first.values())
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("project", distinct_pins(), indirect=True)
 def test_the_pip_block_installs_a_passing_venv_with_the_bundled_pip(
     fresh_copy, python3_on_path, env
 ):

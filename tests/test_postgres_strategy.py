@@ -64,6 +64,7 @@ def test_both_strategies_share_the_postgres_machinery(cookies_session):
     assert shared[0] == shared[1]
 
 
+@machinery_only
 def test_concurrent_runs_on_one_server_do_not_collide(pg_project, postgres_url, lookalike):
     command = [str(pg_project.python), "-m", "pytest", "-p", "no:cacheprovider", "-q"]
     env = clean_env({"TEST_DATABASE_URL": postgres_url})
@@ -110,6 +111,7 @@ def snapshot(url: str) -> dict:
         }
 
 
+@machinery_only
 def test_server_data_is_left_exactly_as_it_was(pg_project, database_with_data):
     before = snapshot(database_with_data)
 

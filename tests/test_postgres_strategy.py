@@ -147,6 +147,7 @@ def embedded_servers(tmpdir: Path) -> list[psutil.Process]:
     return found
 
 
+@machinery_only
 def test_no_url_and_no_docker_runs_on_the_embedded_server(pg_project, own_tmpdir):
     result = pg_project.pytest("-v", env=NO_DOCKER | {"TMPDIR": str(own_tmpdir)})
 

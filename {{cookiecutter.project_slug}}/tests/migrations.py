@@ -13,7 +13,13 @@ from sqlalchemy import Engine, create_engine, inspect, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from tools.embedded_postgres import EmbeddedPostgres, claim, orphaned
+from tools.embedded_postgres import (
+    EmbeddedPostgres,
+    claim,
+    orphaned,
+    scratch_parent,
+    scratch_parents,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -74,12 +80,11 @@ def embedded_postgres() -> Iterator[Engine]:
     deleted at the end (tools/embedded_postgres.py); servers of killed runs are reaped first.
     For strategies whose tests run on SQLite: the migrations are also meant for production's
     PostgreSQL."""
-    parent = Path(tempfile.gettempdir())
-    for stale in parent.glob(f"{EMBEDDED_PREFIX}*"):
+    for stale in (s for parent in scratch_parents() for s in parent.glob(f"{EMBEDDED_PREFIX}*")):
         if orphaned(stale):  # its run was killed: only then is it ours to remove
             EmbeddedPostgres(stale).kill()
             shutil.rmtree(stale, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
+    folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX, dir=scratch_parent()))
     claim(folder)
     try:
         with EmbeddedPostgres(folder) as server:

@@ -91,7 +91,7 @@ def start(folder: Path) -> None:
     else:
         folder.mkdir(mode=0o700, exist_ok=True)
         try:
-            EmbeddedPostgres(folder).start()
+            EmbeddedPostgres(folder).start(detached=True)  # it outlives this command
         except EmbeddedPostgresError as exc:
             raise SystemExit(f"Error: {exc}{last_log_line(folder)}") from None
         print(f"Started, with its data in {folder}")

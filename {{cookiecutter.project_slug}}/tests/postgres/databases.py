@@ -81,6 +81,8 @@ def run_database(
     name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
     lock(admin, name)  # before it exists: a marked database is never unlocked while in use
     create = "CREATE DATABASE {} TEMPLATE {}" if template else "CREATE DATABASE {}"
+    if copies_files(admin):
+        create += " STRATEGY FILE_COPY"
     admin.execute(sql.SQL(create).format(*map(sql.Identifier, filter(None, (name, template)))))
     try:
         admin.execute(
@@ -90,6 +92,17 @@ def run_database(
     finally:
         drop(admin, name, force=True)  # ours, in use by nobody else: its connections go too
         unlock(admin, name)
+
+
+def copies_files(admin: psycopg.Connection) -> bool:
+    """Whether to clone by copying the template's files (PostgreSQL 15 and later), which takes
+    a checkpoint before and after: on a server that does not sync to disk (a throwaway one,
+    like the embedded server) they cost nothing, and the clone is several times faster than
+    PostgreSQL's default, which writes every page of it to the WAL."""
+    if admin.info.server_version < 150000:
+        return False
+    row = admin.execute("SELECT current_setting('fsync') = 'off'").fetchone()
+    return bool(row and row[0])
 
 
 def drop(admin: psycopg.Connection, name: str, force: bool = False) -> None:

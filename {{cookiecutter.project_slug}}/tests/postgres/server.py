@@ -34,6 +34,8 @@ from tools.embedded_postgres import (
     EmbeddedPostgres,
     EmbeddedPostgresError,
     claim,
+    scratch_parent,
+    scratch_parents,
 )
 
 SETTING = "TEST_DATABASE_URL"
@@ -110,13 +112,15 @@ def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] 
 
 def reap_embedded() -> None:
     """Stop and delete the embedded servers of killed runs (and killed cluster builds)."""
-    for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):
-        reaper.reap_embedded_servers(Path(tempfile.gettempdir()), prefix)
+    for parent in scratch_parents():
+        for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):
+            reaper.reap_embedded_servers(parent, prefix)
 
 
 def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
-    """A copy of the cached cluster in a temporary folder, deleted with it."""
-    folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX))
+    """A copy of the cached cluster in a temporary folder (in memory if it has room), deleted
+    with it."""
+    folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX, dir=scratch_parent()))
     claim(folder)  # before the server exists: a folder without an owner is never reaped
     stack.callback(shutil.rmtree, folder, ignore_errors=True)
     server = EmbeddedPostgres(folder)

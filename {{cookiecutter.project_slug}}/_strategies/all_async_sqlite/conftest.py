@@ -17,7 +17,10 @@ from app.database import Base, get_db, session_factory
 from app.main import app
 from tests.migrations import embedded_postgres, upgrade
 
-pytest_plugins = ["tests.parallel"]  # what `pytest -n auto` means here
+pytest_plugins = [
+    "tests.parallel",  # what `pytest -n auto` means here
+    "tests.heap",  # the garbage collector leaves the collected tests alone
+]
 
 
 def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:

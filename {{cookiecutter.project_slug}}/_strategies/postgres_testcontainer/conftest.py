@@ -23,6 +23,7 @@ from tests.postgres.reset import EMPTY_EVERY_TABLE
 pytest_plugins = [
     "tests.postgres.plugin",  # the server and this run's database
     "tests.parallel",  # what `pytest -n auto` means here
+    "tests.heap",  # the garbage collector leaves the collected tests alone
 ]
 
 

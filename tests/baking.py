@@ -1,11 +1,14 @@
 """Bake projects and give each its own installed virtualenv: shared by tests and benchmarks."""
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +69,31 @@ class Project:
 
     def pytest(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600):
         return self.run("pytest", "-p", "no:cacheprovider", *args, env=env, timeout=timeout)
+
+
+@contextlib.contextmanager
+def bytecode_cache() -> Iterator[None]:
+    """Python's compiled bytecode kept, for the processes started inside, in a folder of its
+    own that is deleted at the end (PYTHONPYCACHEPREFIX), never in the projects.
+
+    Where PYTHONDONTWRITEBYTECODE is set (as on some CI machines), every start of a project's
+    Python compiles every module it imports from source again, and pytest rewrites the
+    asserts of every module of its plugins' packages (faker's hundreds): 1-2 s a start."""
+    saved = {name: os.environ.get(name) for name in BYTECODE}
+    folder = tempfile.mkdtemp(prefix="fdt-pycache-")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+BYTECODE = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Fixtures for testing the template: baked projects, their virtualenvs, a PostgreSQL server."""
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -7,8 +8,16 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from tests.baking import STRATEGIES, Project, installed_python
+from tests.baking import STRATEGIES, Project, bytecode_cache, installed_python
 from tests.postgres import throwaway_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The projects' Pythons keep their bytecode for this run (xdist workers inherit it)."""
+    if not hasattr(config, "workerinput"):
+        stack = contextlib.ExitStack()
+        stack.enter_context(bytecode_cache())
+        config.add_cleanup(stack.close)
 
 
 def bake(cookies, **answers) -> Path:

@@ -35,7 +35,7 @@ import psycopg
 from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
-from benchmarks import report
+from benchmarks import report, startup
 from benchmarks.suite import bench_tests
 from benchmarks.variants import (
     HARNESS_ITERATIONS_FOR_SUITES,
@@ -45,7 +45,7 @@ from benchmarks.variants import (
     Variant,
     patched,
 )
-from tests.baking import TEMPLATE, Project, clean_env, installed_python
+from tests.baking import TEMPLATE, Project, bytecode_cache, clean_env, installed_python
 from tests.postgres import throwaway_server
 
 HERE = Path(__file__).resolve().parent
@@ -115,7 +115,9 @@ def prepare(variant: Variant, bakes: dict[str, Path], workdir: Path) -> Project:
         subprocess.run([find_uv_bin(), "add", "--quiet", "--dev", *variant.extra_requirements],
                        cwd=path, env=clean_env({"UV_PYTHON_DOWNLOADS": "never"}),
                        check=True)  # fmt: skip
-    return Project(path, installed_python(path))
+    project = Project(path, installed_python(path))
+    project.pytest("--collect-only", "-q")  # compiles and caches what every run imports
+    return project
 
 
 def prepare_harness(bakes: dict[str, Path], workdir: Path) -> Project:
@@ -434,6 +436,13 @@ def main(argv: list[str] | None = None) -> int:
         "--no-suites", action="store_true", help="skip the shipped suites (and their harness)"
     )
     parser.add_argument(
+        "--startup-repeats",
+        type=int,
+        default=5,
+        help="repeats of the first-result and -n auto runs (benchmarks/startup.py); 0: none. "
+        "--quick runs none",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         choices=["ours", "floor", "baseline"],
@@ -449,11 +458,20 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {50: 1} if args.quick else dict(zip(args.sizes, repeats, strict=True))
 
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="fdt-bench-") as tmp, throwaway_server() as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="fdt-bench-") as tmp,
+        throwaway_server() as server,
+        bytecode_cache(),  # as on a developer's machine: compiled once, not at every start
+    ):
         info = machine(server)
         measurements, harness_runs, suite_runs = measure(
             variants, sizes, Path(tmp), server, suites=not args.no_suites
         )
+        first = None
+        if args.startup_repeats and not args.quick:
+            pristine = {s: bake(s, Path(tmp) / "startup" / s) for s in STRATEGIES}
+            projects = {s: Project(path, installed_python(path)) for s, path in pristine.items()}
+            first = startup.measure(projects, server, args.startup_repeats, print)
     rows = [summary(m) for m in measurements]
     harnesses = [harness_summary(m) for m in harness_runs]
     suites = [suite_summary(m) for m in suite_runs]
@@ -466,7 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "harness": harnesses,
         "suites": suites,
-        "targets": report.targets(rows, harnesses, suites),
+        "startup": first,
+        "targets": report.targets(rows, harnesses, suites) + report.startup_targets(first),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -479,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
             "figures that time it are missing (update benchmarks/variants.py)",
             file=sys.stderr,
         )
-    if found := problems(rows, harnesses, suites):
+    if found := problems(rows, harnesses, suites) + (first["failures"] if first else []):
         print("\n".join(["", "PROBLEMS:", *found]), file=sys.stderr)
         return 1
     return 0

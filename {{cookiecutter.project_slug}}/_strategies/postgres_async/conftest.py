@@ -8,16 +8,18 @@ Fixtures write through an `AsyncSession` (asyncpg) and commit for real; tests ar
 `async def`, in one event loop for the whole run (pytest-asyncio), and reach the app
 through httpx's ASGITransport. The app reads and writes on a pool of its own asyncpg
 connections, so a fixture's row is only visible to it once really committed, as in
-production. After each test that used the database, every table is emptied.
+production. After each test that used the database, what it wrote is undone.
 """
 
+import asyncpg  # type: ignore[import-untyped]  # it ships no type hints
 import httpx2
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import get_db, session_factory
 from app.main import app
-from tests.postgres.reset import EMPTY_EVERY_TABLE
+from tests.postgres.databases import conninfo
+from tests.postgres.reset import RESET
 
 pytest_plugins = [
     "tests.postgres.plugin",  # the server and this run's database
@@ -42,13 +44,20 @@ async def app_engine(database_url, migrated_engine):
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+async def reset_connection(database_url, migrated_engine):
+    """An asyncpg connection of its own for the reset: one round trip, no transaction."""
+    connection = await asyncpg.connect(conninfo(database_url))
+    yield connection
+    await connection.close()
+
+
 @pytest.fixture
-async def database(fixtures_engine):
-    """Empties every table after a test that used the database, in one round trip."""
+async def database(fixtures_engine, reset_connection):
+    """Undoes what a test that used the database wrote, and only that (tests/postgres/reset.py):
+    the tables it wrote are emptied, rows the migrations seeded come back."""
     yield fixtures_engine
-    async with fixtures_engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.execute(EMPTY_EVERY_TABLE)  # asyncpg: several statements
+    await reset_connection.execute(RESET)
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ Fixtures write with sync SQLAlchemy (psycopg) and commit for real; tests are pla
 The app reads and writes with async SQLAlchemy (asyncpg) on its own pooled connections, as
 in production, through one `TestClient` for the whole run: its event loop lives as long as
 the client, so the pool's connections stay usable from test to test, and the app's
-lifespan runs once. After each test that used the database, every table is emptied.
+lifespan runs once. After each test that used the database, what it wrote is undone.
 """
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.database import get_db, session_factory
 from app.main import app
-from tests.postgres.reset import EMPTY_EVERY_TABLE
+from tests.postgres.databases import conninfo
+from tests.postgres.reset import RESET
 
 pytest_plugins = [
     "tests.postgres.plugin",  # the server and this run's database
@@ -27,17 +29,19 @@ pytest_plugins = [
 ]
 
 
-@pytest.fixture
-def database(migrated_engine):
-    """Empties every table after a test that used the database.
+@pytest.fixture(scope="session")
+def reset_connection(database_url, migrated_engine):
+    """A connection of its own for the reset: one round trip, no transaction to open."""
+    with psycopg.connect(conninfo(database_url), autocommit=True) as connection:
+        yield connection
 
-    DELETE, not TRUNCATE: a test leaves a handful of rows, which DELETE removes in well
-    under a millisecond, where TRUNCATE makes new files for every table and index
-    (5-20 ms a test). A test that writes many thousands of rows is the exception.
-    """
+
+@pytest.fixture
+def database(migrated_engine, reset_connection):
+    """Undoes what a test that used the database wrote, and only that (tests/postgres/reset.py):
+    the tables it wrote are emptied, rows the migrations seeded come back."""
     yield migrated_engine
-    with migrated_engine.begin() as connection:
-        connection.exec_driver_sql(EMPTY_EVERY_TABLE)
+    reset_connection.execute(RESET)
 
 
 @pytest.fixture
@@ -67,5 +71,5 @@ def app_client(database_url, migrated_engine):
 
 @pytest.fixture
 def client(app_client, database):
-    """The app under test; every table is emptied after the test."""
+    """The app under test; what the test wrote is undone after it."""
     return app_client

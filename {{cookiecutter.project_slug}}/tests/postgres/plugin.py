@@ -12,11 +12,12 @@ TEST_DATABASE_URL stops every run at its start; every run (not its workers) firs
 killed runs' embedded servers.
 Lazily, for tests that use the database: each run or worker reaps killed runs' databases
 (reaper.py), then gets its own database (databases.py), a clone of the template migrated
-once per server and set of migrations (on the embedded server, once per machine: its
-cached cluster holds the template).
+(and given the reset, reset.py) once per server and set of migrations (on the embedded
+server, once per machine: its cached cluster holds the template).
 """
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from sqlalchemy import URL, create_engine, make_url
 from sqlalchemy.pool import NullPool
 
 from tests.migrations import migrations_digest, upgrade
-from tests.postgres import databases, reaper, server
+from tests.postgres import databases, reaper, reset, server
 from tools.embedded_postgres import cached_cluster
 
 SERVER = pytest.StashKey[str]()  # which server this run uses, for the report
@@ -99,26 +100,34 @@ def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
 
 
 def build_template(url: URL) -> None:
-    """`alembic upgrade head` on a new database; no connection to it stays open."""
+    """`alembic upgrade head` on a new database, then the reset put in (reset.py); no
+    connection to it stays open."""
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
         upgrade(connection)
+        reset.install(connection)
     engine.dispose()
 
 
+def template_digest() -> str:
+    """12 hex digits that change whenever the migrations or the reset do: the template's key."""
+    return hashlib.sha256((migrations_digest() + reset.DIGEST).encode()).hexdigest()[:12]
+
+
 def template(admin, url: URL) -> str:
-    return databases.template_database(admin, url, migrations_digest(), build_template)
+    return databases.template_database(admin, url, template_digest(), build_template)
 
 
 def embedded_cluster() -> Path:
-    """The embedded server's cached cluster for these migrations, the template in it."""
+    """The embedded server's cached cluster for these migrations and reset, the template in
+    it."""
 
     def prepare(started: str) -> None:
         url = make_url(started).set(drivername="postgresql+psycopg")
         with databases.admin_connection(url) as admin:
             template(admin, url)
 
-    return cached_cluster(f"migrations-{migrations_digest()}", prepare)
+    return cached_cluster(f"migrations-{template_digest()}", prepare)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 Fixtures and the app under test share one async engine: an in-memory SQLite database
 (aiosqlite), one per test run and per xdist worker, so nothing is written to disk. Tests
 are `async def` and reach the app through httpx's ASGITransport, in the same event loop
-as the fixtures. Fixtures and requests commit for real; after each test every table is
-emptied in one short transaction.
+as the fixtures. Fixtures and requests commit for real; after each test, the tables it
+wrote are emptied in one short transaction.
 """
 
 import httpx2
@@ -36,32 +36,61 @@ async def engine():
     event.listen(engine.sync_engine, "connect", _enforce_foreign_keys)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
+        await connection.run_sync(_track_writes)
     yield engine
     await engine.dispose()
 
 
-# Children first, so that no foreign key is ever violated; one transaction.
-EMPTY_EVERY_TABLE = "\n".join(
-    [
-        "BEGIN;",
-        *(f'DELETE FROM "{table.name}";' for table in reversed(Base.metadata.sorted_tables)),
-        "COMMIT;",
-    ]
-)
+def _track_writes(connection) -> None:
+    """Temporary triggers (this connection's own, never in the schema) record each table a
+    row is written in, whoever wrote it: the app, a fixture, raw SQL, a foreign key's cascade."""
+    connection.exec_driver_sql("CREATE TEMP TABLE written (name TEXT PRIMARY KEY)")
+    for table in Base.metadata.sorted_tables:
+        for change in ("INSERT", "UPDATE", "DELETE"):
+            connection.exec_driver_sql(
+                f'CREATE TEMP TRIGGER "{table.name}_{change.lower()}" '
+                f'AFTER {change} ON main."{table.name}" '
+                f"BEGIN INSERT OR IGNORE INTO written VALUES ('{table.name}'); END"
+            )
+
+
+CHILDREN_FIRST = [table.name for table in reversed(Base.metadata.sorted_tables)]
+
+
+class Reset:
+    """Empties the tables written since the last reset, and only those, children first (no
+    foreign key is ever violated), in one transaction.
+
+    Nothing written (the connection's count of rows changed has not moved): nothing to do,
+    not even a call. Else two calls: aiosqlite hands each to its own thread and waits for
+    the answer, so the deletes go as one script."""
+
+    def __init__(self) -> None:
+        self.changes = 0  # the connection's total_changes after the last reset
+
+    async def __call__(self, connection) -> None:
+        if connection.total_changes == self.changes:
+            return
+        written = {name for (name,) in await connection.execute_fetchall("SELECT * FROM written")}
+        deletes = [f'DELETE FROM "{name}";' for name in CHILDREN_FIRST if name in written]
+        await connection.executescript(
+            "\n".join(["BEGIN;", *deletes, "DELETE FROM written;", "COMMIT;"])
+        )
+        self.changes = connection.total_changes
+
+
+@pytest.fixture(scope="session")
+def reset():
+    return Reset()
 
 
 @pytest.fixture
-async def sessionmaker(engine):
-    """Sessions on the shared engine; the tables are emptied after the test.
-
-    As one script: aiosqlite hands every call to its own thread and waits for the answer,
-    and one call instead of one per table (plus BEGIN and COMMIT) makes the reset about
-    three times cheaper.
-    """
+async def sessionmaker(engine, reset):
+    """Sessions on the shared engine; what the test wrote is undone after it."""
     yield session_factory(engine)
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.executescript(EMPTY_EVERY_TABLE)
+        await reset(raw.driver_connection)
 
 
 @pytest.fixture

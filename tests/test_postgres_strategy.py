@@ -55,7 +55,7 @@ def test_both_strategies_share_the_postgres_machinery(cookies_session):
         return {
             str(path.relative_to(project)): path.read_bytes()
             for folder in ("tests/postgres", "tools")
-            for path in sorted((project / folder).rglob("*.py"))
+            for path in sorted((project / folder).rglob("*.[ps][yq]*"))  # .py, .sql
         }
 
     shared = [machinery(strategy) for strategy in POSTGRES_STRATEGIES]
@@ -484,8 +484,9 @@ def python_says(project: Project, code: str) -> str:
 
 
 def digest(project: Project) -> str:
+    """The template's key: the migrations' and the reset's content."""
     return python_says(
-        project, "from tests.migrations import migrations_digest; print(migrations_digest())"
+        project, "from tests.postgres.plugin import template_digest; print(template_digest())"
     )
 
 
@@ -585,3 +586,99 @@ def test_a_run_that_uses_no_database_starts_no_server(pg_project, own_tmpdir, tm
     assert "PostgreSQL:" not in result.stdout
     assert not cache.exists()  # no cluster was even built
     assert [path for path in own_tmpdir.iterdir() if "postgres" in path.name] == []
+
+
+# A data migration that seeds a lookup table and a child of it, as services do (plans and
+# their features); then tests that delete, change, truncate or add to the seeded rows, and
+# tests that expect exactly the seeds, in random order and under -n 2.
+SEEDING_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    plans = op.create_table(
+        "plans",
+        sa.Column("id", sa.Integer, sa.Identity(always=True), primary_key=True),
+        sa.Column("name", sa.String(20), nullable=False, unique=True),
+        sa.Column("price", sa.Integer, nullable=False),
+    )
+    features = op.create_table(
+        "plan_features",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("feature", sa.String(20), nullable=False),
+    )
+    op.bulk_insert(plans, [{"name": "free", "price": 0}, {"name": "pro", "price": 10}])
+    op.bulk_insert(features, [{"id": 1, "plan_id": 1, "feature": "api"},
+                              {"id": 2, "plan_id": 2, "feature": "api"},
+                              {"id": 3, "plan_id": 2, "feature": "support"}])
+
+
+def downgrade() -> None:
+    op.drop_table("plan_features")
+    op.drop_table("plans")
+"""
+
+SEEDED_TESTS = """
+import pytest
+from sqlalchemy import text
+
+SEEDS = [(1, "free", 0, "api"), (2, "pro", 10, "api"), (2, "pro", 10, "support")]
+EVERY_ROW = text(
+    "SELECT p.id, p.name, p.price, f.feature FROM plans p "
+    "LEFT JOIN plan_features f ON f.plan_id = p.id ORDER BY p.id, f.feature"
+)
+
+
+async def rows(test_db):
+    return [tuple(row) for row in await test_db.execute(EVERY_ROW)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "DELETE FROM plans",  # the features go by cascade
+        "DELETE FROM plan_features WHERE feature = 'support'",
+        "UPDATE plans SET price = price + 1, name = upper(name)",
+        "INSERT INTO plans (name, price) VALUES ('team', 30)",
+        "TRUNCATE plans CASCADE",
+    ],
+)
+async def test_a_test_changes_the_seeds(test_db, change):
+    assert await rows(test_db) == SEEDS
+    await test_db.execute(text(change))
+    await test_db.commit()
+    assert await rows(test_db) != SEEDS
+
+
+async def test_the_app_and_the_seeds(client, test_db, auth_headers):
+    response = await client.post("/patients", json={"name": "Seeded"}, headers=auth_headers)
+    assert response.status_code == 201
+    await test_db.execute(text("DELETE FROM plan_features"))
+    await test_db.commit()
+
+
+@pytest.mark.parametrize("attempt", range(4))
+async def test_the_seeds_are_there(test_db, attempt):
+    assert await rows(test_db) == SEEDS
+"""
+
+
+@machinery_only
+def test_rows_the_migrations_seed_are_there_at_every_test_start(copy, postgres_url):
+    (copy.path / "migrations/versions/0002_plans.py").write_text(SEEDING_MIGRATION)
+    (copy.path / "tests/routers/test_seeded.py").write_text(SEEDED_TESTS)
+    env = {"TEST_DATABASE_URL": postgres_url}
+    seeded = "tests/routers/test_seeded.py"
+
+    in_file_order = copy.pytest(seeded, "-p", "no:randomly", env=env)  # changes, then checks
+    assert_green(in_file_order, minimum=10)
+    for seed in ("1", "2"):
+        assert_green(copy.pytest(seeded, f"--randomly-seed={seed}", env=env), minimum=10)
+    assert_green(copy.pytest(seeded, "-n", "2", env=env), minimum=10)

@@ -33,3 +33,4 @@ def install(connection: Connection) -> None:
     for ordinal, name in enumerate(names):  # parents first
         track = text("SELECT pytest_reset.track(quote_ident(:name)::regclass, :ordinal)")
         connection.execute(track, {"name": name, "ordinal": ordinal})
+    connection.exec_driver_sql("ANALYZE pytest_reset.tables")  # the reset looks tables up by key

@@ -60,28 +60,29 @@ END $$;
 -- written is emptied (children first), and seeded ones restored (parents first).
 CREATE FUNCTION pytest_reset.reset() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
+    written regclass[];
     statement text;
 BEGIN
     IF NOT EXISTS (SELECT FROM pytest_reset.written) THEN
         RETURN;
     END IF;
-    IF EXISTS (SELECT FROM pytest_reset.tables
-               WHERE restore IS NOT NULL AND tab IN (SELECT tab FROM pytest_reset.written))
+    written := ARRAY(SELECT DISTINCT tab FROM pytest_reset.written);  -- a few: looked up by key
+    IF EXISTS (SELECT FROM pytest_reset.tables WHERE tab = ANY (written) AND restore IS NOT NULL)
        AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         -- Seeds come back exactly, whatever foreign keys join them: none is checked, and
         -- no cascade or trigger fires, until this transaction ends (superusers only).
         SET LOCAL session_replication_role = replica;
     END IF;
     FOR statement IN
-        SELECT empty FROM pytest_reset.tables
-        WHERE tab IN (SELECT tab FROM pytest_reset.written) ORDER BY ordinal DESC
+        SELECT empty FROM pytest_reset.tables WHERE tab = ANY (written) ORDER BY ordinal DESC
     LOOP
         EXECUTE statement;
     END LOOP;
+    -- Without replica mode, those deletes may have cascaded to seeded tables not written yet.
+    written := ARRAY(SELECT DISTINCT tab FROM pytest_reset.written);
     FOR statement IN
         SELECT restore FROM pytest_reset.tables
-        WHERE restore IS NOT NULL AND tab IN (SELECT tab FROM pytest_reset.written)
-        ORDER BY ordinal
+        WHERE tab = ANY (written) AND restore IS NOT NULL ORDER BY ordinal
     LOOP
         EXECUTE statement;
     END LOOP;

@@ -10,7 +10,7 @@ import psycopg
 
 from tests.baking import TEMPLATE, clean_env
 
-TINY = "--tables 3 20 --tests 30 --warmup 2"
+TINY = "--tables 3 20 --tests 30 --truncate-tests 5 --warmup 2"
 
 
 def test_reset_benchmark_runs_and_every_reset_isolates(postgres_url, tmp_path):

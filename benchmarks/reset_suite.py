@@ -7,9 +7,10 @@ generated API tests of benchmarks/suite.py: as baked (its migrations make 3 tabl
 "wide", with one more Alembic migration that makes 197 more tables (the schema of
 benchmarks/reset.py: a seeded lookup table and 196 tables linked by foreign keys, apart
 from the app's), so 200. Both run `pytest -n 0` on one throwaway server (TEST_DATABASE_URL
-if set), in turns, after one unmeasured run each (it builds each one's migrated template
-database). Per test: pytest's set-up + call + tear-down, and the `database` fixture's own
-set-up + tear-down (the reset); medians per run, then the median over the repeats.
+if set), in turns, each first as often as the other, after one unmeasured run each (it
+builds each one's migrated template database). Per test: pytest's set-up + call +
+tear-down, and the `database` fixture's own set-up + tear-down (the reset); medians per
+run, then the median over the repeats.
 
 Prints a Markdown table and the target (the wide schema's per-test median ≤ 1.15× the
 baked one's), writes results/reset_suite.json; exits 1 if a run fails or a test starts
@@ -138,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             if sorted(set(tracked.values()))[-2:] != [4, 4 + EXTRA]:
                 problems.append(f"not one database of 4 tables and one of {4 + EXTRA}: {tracked}")
             for repeat in range(1, args.repeats + 1):
-                for label, project in projects.items():  # in turns: the same noise
+                turn = list(projects.items())  # in turns (the same noise), each first
+                for label, project in turn if repeat % 2 else reversed(turn):  # as often
                     run = run_once(project, OURS, "0", server)
                     runs[label].append(run)
                     load = os.getloadavg()[0]

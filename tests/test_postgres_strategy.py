@@ -611,7 +611,7 @@ def upgrade() -> None:
     features = op.create_table(
         "plan_features",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE")),
         sa.Column("feature", sa.String(20), nullable=False),
     )
     op.bulk_insert(plans, [{"name": "free", "price": 0}, {"name": "pro", "price": 10}])

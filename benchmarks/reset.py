@@ -121,10 +121,7 @@ def install(connection: psycopg.Connection, names: list[str]) -> None:
     """What the template's reset.py `install` does, without SQLAlchemy's inspector: the
     machinery, then every table tracked, parents first (the order `schema` made them in)."""
     connection.execute(MACHINERY)  # no parameters: sent as it is, many statements
-    for ordinal, name in enumerate(names):
-        connection.execute(
-            "SELECT pytest_reset.track(quote_ident(%s)::regclass, %s)", (name, ordinal)
-        )
+    connection.execute("SELECT pytest_reset.track_all(%s)", (names,))
 
 
 def with_database(url: str, name: str) -> str:

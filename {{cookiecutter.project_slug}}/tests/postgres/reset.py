@@ -30,7 +30,4 @@ def install(connection: Connection) -> None:
     """Put every table of the migrated schema under the reset (once, in the template)."""
     connection.connection.cursor().execute(MACHINERY)  # psycopg's own: no placeholders
     names = [name for name, _ in inspect(connection).get_sorted_table_and_fkc_names() if name]
-    for ordinal, name in enumerate(names):  # parents first
-        track = text("SELECT pytest_reset.track(quote_ident(:name)::regclass, :ordinal)")
-        connection.execute(track, {"name": name, "ordinal": ordinal})
-    connection.exec_driver_sql("ANALYZE pytest_reset.tables")  # the reset looks tables up by key
+    connection.execute(text("SELECT pytest_reset.track_all(:names)"), {"names": names})

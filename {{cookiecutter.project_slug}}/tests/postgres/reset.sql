@@ -56,6 +56,15 @@ BEGIN
     );
 END $$;
 
+-- Puts every table under the reset: `names`, parents before children.
+CREATE FUNCTION pytest_reset.track_all(names text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        PERFORM pytest_reset.track(quote_ident(names[i])::regclass, i);
+    END LOOP;
+    ANALYZE pytest_reset.tables;  -- the reset looks the tables written up by their key
+END $$;
+
 -- The reset: one call after each test. Nothing written: nothing done. Else each table
 -- written is emptied (children first), and seeded ones restored (parents first).
 CREATE FUNCTION pytest_reset.reset() RETURNS void LANGUAGE plpgsql AS $$

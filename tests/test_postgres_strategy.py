@@ -682,3 +682,16 @@ def test_rows_the_migrations_seed_are_there_at_every_test_start(copy, postgres_u
     for seed in ("1", "2"):
         assert_green(copy.pytest(seeded, f"--randomly-seed={seed}", env=env), minimum=10)
     assert_green(copy.pytest(seeded, "-n", "2", env=env), minimum=10)
+
+    # An application's own role, not a superuser: its reset checks foreign keys as it goes
+    # (no replica mode), and must still put every seed back. Its own template (another
+    # digest): a template built by another role is not the app role's to clone.
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'seeds_app'").fetchone():
+            admin.execute("CREATE ROLE seeds_app LOGIN CREATEDB")
+    migration = copy.path / "migrations/versions/0002_plans.py"
+    migration.write_text(f"{SEEDING_MIGRATION}\n# built by seeds_app\n")
+    server = urlsplit(postgres_url)
+    app_role = urlunsplit(server._replace(netloc=f"seeds_app@{server.hostname}:{server.port}"))
+    result = copy.pytest(seeded, "-p", "no:randomly", env={"TEST_DATABASE_URL": app_role})
+    assert_green(result, minimum=10)

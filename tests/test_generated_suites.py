@@ -12,11 +12,12 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.baking import clean_env
+from tests.baking import Project, clean_env
 from tests.conftest import LOOKALIKE, is_postgres, lookalike_rows
 
 MIN_TESTS = 36
@@ -82,17 +83,21 @@ def test_suite_passes_on_two_workers_and_leaves_nothing_behind(
     assert lookalike_rows(lookalike) == [(1, "keep me")]  # and only ever its own
 
 
-def test_drift_test_fails_when_a_model_changes_without_migration(project, env, tmp_path):
-    copy = shutil.copytree(project.path, tmp_path / "drifted")
-    models = copy / "app/models/db_models.py"
-    source = models.read_text()
-    column = "    phone: Mapped[str | None] = mapped_column(String(20))\n"
-    assert column in source
-    models.write_text(source.replace(column, column + "    notes: Mapped[str | None]\n"))
+def edited_copy(project: Project, path: Path, file: str, old: str, new: str) -> Project:
+    """A copy of `project` at `path` with `old` (which must be there) replaced in `file`."""
+    copy = Project(shutil.copytree(project.path, path), project.python)
+    source = (copy.path / file).read_text()
+    assert old in source
+    (copy.path / file).write_text(source.replace(old, new))
+    return copy
 
-    drifted = type(project)(copy, project.python).pytest(
-        "tests/test_migrations.py", "-p", "no:randomly", env=env
-    )
+
+def test_drift_test_fails_when_a_model_changes_without_migration(project, env, tmp_path):
+    column = "    phone: Mapped[str | None] = mapped_column(String(20))\n"
+    copy = edited_copy(project, tmp_path / "drifted", "app/models/db_models.py",
+                       column, column + "    notes: Mapped[str | None]\n")  # fmt: skip
+
+    drifted = copy.pytest("tests/test_migrations.py", "-p", "no:randomly", env=env)
 
     assert drifted.returncode == 1, drifted.stdout[-3000:]
     assert "models and migrations disagree" in drifted.stdout
@@ -100,14 +105,11 @@ def test_drift_test_fails_when_a_model_changes_without_migration(project, env, t
 
 
 def test_round_trip_fails_when_a_downgrade_leaves_a_table(project, env, tmp_path):
-    copy = shutil.copytree(project.path, tmp_path / "leaky-downgrade")
-    migration = copy / "migrations/versions/0001_initial_schema.py"
-    source = migration.read_text()
     drop = '    op.drop_table("users")\n'
-    assert drop in source
-    migration.write_text(source.replace(drop, ""))
+    migration = "migrations/versions/0001_initial_schema.py"
+    copy = edited_copy(project, tmp_path / "leaky-downgrade", migration, drop, "")
 
-    result = type(project)(copy, project.python).pytest(
+    result = copy.pytest(
         "tests/test_migrations.py", "-p", "no:randomly", "-k", "up_down_and_up_again", env=env
     )
 

@@ -366,8 +366,8 @@ def test_the_password_in_the_url_is_never_printed(pg_project, postgres_url, tmp_
 REAP = """
 import sys
 from pathlib import Path
-from tests.postgres import reaper
-print(sorted(p.name for p in reaper.reap_embedded_servers(Path(sys.argv[1]), "pytest-postgres-")))
+from tools.embedded_postgres import reap_orphans
+print(sorted(p.name for p in reap_orphans(Path(sys.argv[1]), "pytest-postgres-")))
 """
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 from tools.embedded_postgres import (
     EmbeddedPostgres,
     claim,
-    orphaned,
+    reap_orphans,
     scratch_parent,
     scratch_parents,
 )
@@ -80,10 +80,8 @@ def embedded_postgres() -> Iterator[Engine]:
     deleted at the end (tools/embedded_postgres.py); servers of killed runs are reaped first.
     For strategies whose tests run on SQLite: the migrations are also meant for production's
     PostgreSQL."""
-    for stale in (s for parent in scratch_parents() for s in parent.glob(f"{EMBEDDED_PREFIX}*")):
-        if orphaned(stale):  # its run was killed: only then is it ours to remove
-            EmbeddedPostgres(stale).kill()
-            shutil.rmtree(stale, ignore_errors=True)
+    for parent in scratch_parents():
+        reap_orphans(parent, EMBEDDED_PREFIX)
     folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX, dir=scratch_parent()))
     claim(folder)
     try:

@@ -19,13 +19,14 @@ that is killed half-way leaves nothing that is ever used, and no one writes to i
 records the owner (process id and start time); `orphaned(folder)` is true only for a folder
 holding that record, written by this user, whose process is gone; `kill()` then signals
 the server only if it is provably this folder's (its process id, start time and data folder
-all match). No pytest here: the tests (tests/postgres/) and development tools use it alike.
+all match); `reap_orphans(parent, prefix)` does both for every such folder. No pytest here: the tests (tests/postgres/) and development tools use it alike.
 """
 
 import contextlib
 import fcntl
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import shlex
 import shutil
@@ -49,6 +50,9 @@ PID_FILE_STATUS_LINE = 7  # postmaster.pid's 8th line: "ready" once it accepts c
 MEMORY = Path("/dev/shm")  # Linux's shared memory: a file system in RAM
 MEMORY_FREE_BYTES = 1 << 30  # the room it must have for a throwaway server to go there
 SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+
+
+log = logging.getLogger(__name__)
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -339,6 +343,23 @@ def _prune(cache: Path) -> None:
             age > UNUSED_FOR_S or entry.name.startswith(".staging-") and age > 3600
         ):
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def reap_orphans(parent: Path, prefix: str) -> list[Path]:
+    """Stop and delete the folders `prefix*` in `parent` whose owner died (`orphaned`), and
+    only their servers (`kill`); the folders deleted. One that cannot be deleted (another
+    run reaping it too) is logged and left for a later run."""
+    reaped = []
+    for folder in parent.glob(f"{prefix}*"):
+        if not orphaned(folder):
+            continue  # a live run's, one being made, or not ours
+        EmbeddedPostgres(folder).kill()
+        try:
+            shutil.rmtree(folder)
+            reaped.append(folder)
+        except OSError as exc:
+            log.warning("Could not delete %s: %s", folder, exc)
+    return reaped
 
 
 def claim(folder: Path) -> None:

@@ -9,7 +9,7 @@ Guarantee: `start(image, stack, cluster)` gives a server URL, the first of these
    plugin.py), reachable only through a Unix socket in it; stopped and deleted when `stack`
    closes.
 `reap_embedded()` stops and deletes killed runs' embedded servers and killed builds of
-cached clusters (reaper.py); every run calls it first, whether it needs a server or not.
+cached clusters (`reap_orphans`); every run calls it first, whether it needs a server or not.
 `check_reachable` connects once. Every failure is a `ServerError` of one line that names
 the setting or the host, port and database, and never the password.
 """
@@ -28,12 +28,13 @@ import psycopg
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from tests.postgres import databases, reaper
+from tests.postgres import databases
 from tools.embedded_postgres import (
     BUILD_PREFIX,
     EmbeddedPostgres,
     EmbeddedPostgresError,
     claim,
+    reap_orphans,
     scratch_parent,
     scratch_parents,
 )
@@ -114,7 +115,7 @@ def reap_embedded() -> None:
     """Stop and delete the embedded servers of killed runs (and killed cluster builds)."""
     for parent in scratch_parents():
         for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):
-            reaper.reap_embedded_servers(parent, prefix)
+            reap_orphans(parent, prefix)
 
 
 def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:

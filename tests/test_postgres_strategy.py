@@ -370,20 +370,26 @@ from tools.embedded_postgres import reap_orphans
 print(sorted(p.name for p in reap_orphans(Path(sys.argv[1]), "pytest-postgres-")))
 """
 
+HOLD_THE_LOCK = """
+import fcntl, sys, time
+record = open(sys.argv[1])
+fcntl.flock(record, fcntl.LOCK_EX)  # as claim() holds it, for as long as its owner lives
+print("held", flush=True)
+time.sleep(60)
+"""
+
 
 @machinery_only
 def test_the_embedded_reaper_removes_only_its_orphans_and_signals_only_their_servers(
     pg_project, tmp_path
 ):
-    dead_pid = subprocess.Popen(["true"])  # a process that has ended
-    dead_pid.wait()
-    record = f"embedded-postgres-owner/1 {dead_pid.pid} 1.0\n"  # as claim() writes it
+    record = f"embedded-postgres-owner/2 {os.getpid()}\n"  # as claim() writes it
 
     def folder(name: str, owner: str | None = record) -> Path:
         path = tmp_path / f"pytest-postgres-{name}"
         (path / "data").mkdir(parents=True)
         if owner is not None:
-            (path / "owner").write_text(owner)
+            (path / "owner").write_text(owner)  # its lock held by nobody: its owner ended
         return path
 
     def stand_in(path: Path, *args: str, started: float | None = None) -> subprocess.Popen:
@@ -397,14 +403,23 @@ def test_the_embedded_reaper_removes_only_its_orphans_and_signals_only_their_ser
     not_its_server = stand_in(orphan)  # its pid, but not this folder's command line
     reused = folder("reused")
     reused_pid = stand_in(reused, str(reused / "data"), started=1.0)  # pid reused since
+    live = folder("live")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(live / "owner")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     untouched = [
+        live,
         folder("no-record", owner=None),
-        folder("someone-elses-record", owner=f"someone-else {dead_pid.pid} 1.0\n"),
+        folder("someone-elses-record", owner=f"someone-else {os.getpid()}\n"),
+        folder("older-kind-of-record", owner="embedded-postgres-owner/1 1 1.0\n"),
     ]
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere/owner").write_text(record)
     (tmp_path / "pytest-postgres-link").symlink_to(tmp_path / "elsewhere")
     try:
+        assert owner.stdout is not None and owner.stdout.readline() == "held\n"
         done = subprocess.run(
             [str(pg_project.python), "-c", REAP, str(tmp_path)],
             cwd=pg_project.path, env=clean_env(), capture_output=True, text=True, check=True,
@@ -418,8 +433,10 @@ def test_the_embedded_reaper_removes_only_its_orphans_and_signals_only_their_ser
     finally:
         not_its_server.kill()
         reused_pid.kill()
+        owner.kill()
         not_its_server.wait()
         reused_pid.wait()
+        owner.communicate()  # its pipe closed
 
 
 # The cached schema: each server holds the migrated template of each set of migrations

@@ -83,17 +83,17 @@ def embedded_postgres() -> Iterator[Engine]:
     for parent in scratch_parents():
         reap_orphans(parent, EMBEDDED_PREFIX)
     folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX, dir=scratch_parent()))
-    claim(folder)
-    try:
-        with EmbeddedPostgres(folder) as server:
-            url = make_url(server.url).set(drivername="postgresql+psycopg")
-            engine = create_engine(url, poolclass=NullPool)
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with claim(folder):
+        try:
+            with EmbeddedPostgres(folder) as server:
+                url = make_url(server.url).set(drivername="postgresql+psycopg")
+                engine = create_engine(url, poolclass=NullPool)
+                try:
+                    yield engine
+                finally:
+                    engine.dispose()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def migrations_digest() -> str:

@@ -5,12 +5,12 @@ the schema of the migrations whose content hashes to `digest`, `pytest_template_
 marked as the suite's template (`TEMPLATE_MARK`). It is built once per server: under an
 advisory lock (concurrent runs wait for the one building it), as a run's database (a killed
 build is reaped as one), and renamed and marked in one transaction: a database with that name
-and mark is complete. No run ever connects to it: runs clone it.
+and mark is complete. Runs clone it (only a run alone on a throwaway server uses it: plugin.py).
 `run_database(admin, server, template)` creates a new database named `pytest_<12 hex digits>`
 (a copy of `template`, or empty), marks it as the suite's (its comment is `MARK`, which no one else's database carries by
 accident), holds an advisory lock for it on the `admin` connection for as long as it is in
 use (a live run's lock: reaper.py never drops a database whose lock is held), and drops it at
-the end. The database `admin` is connected to is only used to run these statements: no
+the end (on a throwaway server, deleted whole just after, it may leave it instead). The database `admin` is connected to is only used to run these statements: no
 other database on the server is created, changed or dropped here.
 """
 
@@ -75,10 +75,10 @@ def is_template(admin: psycopg.Connection, name: str) -> bool:
 
 @contextlib.contextmanager
 def run_database(
-    admin: psycopg.Connection, server: URL, template: str | None = None
+    admin: psycopg.Connection, server: URL, template: str | None = None, drop: bool = True
 ) -> Iterator[URL]:
     """A new, marked database of this run's own (a copy of `template`); its URL. Dropped at
-    the end."""
+    the end, unless `drop` is false: on a throwaway server, deleted whole just after."""
     name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
     lock(admin, name)  # before it exists: a marked database is never unlocked while in use
     create = "CREATE DATABASE {} TEMPLATE {}" if template else "CREATE DATABASE {}"
@@ -91,8 +91,9 @@ def run_database(
         )
         yield server.set(database=name)
     finally:
-        wait_until_unused(admin, name)
-        drop(admin, name, force=True)  # ours, in use by nobody else: its connections go too
+        if drop:
+            wait_until_unused(admin, name)
+            drop_database(admin, name, force=True)  # ours, and nobody else's: its connections go
         unlock(admin, name)
 
 
@@ -120,7 +121,7 @@ def copies_files(admin: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-def drop(admin: psycopg.Connection, name: str, force: bool = False) -> None:
+def drop_database(admin: psycopg.Connection, name: str, force: bool = False) -> None:
     statement = "DROP DATABASE IF EXISTS {} WITH (FORCE)" if force else "DROP DATABASE IF EXISTS {}"
     admin.execute(sql.SQL(statement).format(sql.Identifier(name)))
 

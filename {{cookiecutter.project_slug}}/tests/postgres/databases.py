@@ -5,7 +5,7 @@ the schema of the migrations whose content hashes to `digest`, `pytest_template_
 marked as the suite's template (`TEMPLATE_MARK`). It is built once per server: under an
 advisory lock (concurrent runs wait for the one building it), as a run's database (a killed
 build is reaped as one), and renamed and marked in one transaction: a database with that name
-and mark is complete. Runs clone it (only a run alone on a throwaway server uses it: plugin.py).
+and mark is complete. Runs clone it (a run alone on the embedded server uses it: plugin.py).
 `run_database(admin, server, template)` creates a new database named `pytest_<12 hex digits>`
 (a copy of `template`, or empty), marks it as the suite's (its comment is `MARK`, which no one else's database carries by
 accident), holds an advisory lock for it on the `admin` connection for as long as it is in
@@ -46,7 +46,7 @@ def template_database(
     admin: psycopg.Connection, server: URL, digest: str, build: Callable[[URL], None]
 ) -> str:
     """The name of the marked template for `digest`; `build(url)` migrates it, if it is new."""
-    name = f"{TEMPLATE_PREFIX}{digest}"
+    name = template_name(digest)
     if is_template(admin, name):
         return name
     lock(admin, name)  # one builder per server and digest
@@ -63,6 +63,10 @@ def template_database(
         return name
     finally:
         unlock(admin, name)
+
+
+def template_name(digest: str) -> str:
+    return f"{TEMPLATE_PREFIX}{digest}"
 
 
 def is_template(admin: psycopg.Connection, name: str) -> bool:

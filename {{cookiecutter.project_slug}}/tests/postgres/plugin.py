@@ -14,7 +14,8 @@ Lazily, for tests that use the database: each run or worker reaps killed runs' d
 (reaper.py), then gets its own database (databases.py), a clone of the template migrated
 (and given the reset, reset.py) once per server and set of migrations (on the embedded
 server, once per machine: its cached cluster holds the template). On a server the run
-started itself (throwaway()), there is nothing to reap, and its databases go with it.
+started itself (throwaway()), there is nothing to reap, and its databases go with it; a run
+alone on the embedded server uses the template in it.
 """
 
 import contextlib
@@ -152,23 +153,21 @@ def embedded_cluster() -> Path:
 @pytest.fixture(scope="session")
 def database_url(request):
     """URL of this run's (this worker's) own database, a clone of the migrated template,
-    dropped at the end. On a server the run started (throwaway()), nothing is dropped: the
-    server goes whole; and a run without xdist workers uses the template itself: nobody else
-    clones it there, so the run skips making a copy of it."""
+    dropped at the end; on a server the run started (throwaway()), the server goes instead.
+    A run alone on the embedded server (no xdist workers) uses the template itself: that
+    server's cluster is this run's own copy of the cached one, template included."""
     config = request.config
     ensure_server(config)
     url = server.chosen_url()
+    if config.stash.get(SERVER, None) == server.EMBEDDED:  # never a worker's: they clone
+        yield url.set(database=databases.template_name(template_digest()))
+        return
     own_server = throwaway(config)
     with databases.admin_connection(url) as admin:
-        name = template(admin, url)
-        run_database: contextlib.AbstractContextManager[URL]
-        if own_server and not hasattr(config, "workerinput"):
-            run_database = contextlib.nullcontext(url.set(database=name))
-        else:
-            if not own_server:
-                reaper.reap_databases(admin)
-            run_database = databases.run_database(admin, url, name, drop=not own_server)
-        with run_database as database:
+        if not own_server:
+            reaper.reap_databases(admin)
+        clone = databases.run_database(admin, url, template(admin, url), drop=not own_server)
+        with clone as database:
             yield database
 
 

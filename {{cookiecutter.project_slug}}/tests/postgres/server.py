@@ -44,6 +44,7 @@ from tools.embedded_postgres import (
 
 SETTING = "TEST_DATABASE_URL"
 EXPECTED_FORM = "postgresql://user:password@host:5432/database"
+EMBEDDED = "embedded (embedded-postgres)"  # what start() says it started, for the report
 EMBEDDED_PREFIX = "pytest-postgres-"  # temporary folders of embedded servers
 CONNECT_TIMEOUT_S = 5
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def start_embedded(stack: contextlib.ExitStack, cluster: Callable[[], Path]) -> 
             f"{SETTING}={EXPECTED_FORM}"
         ) from None
     stack.callback(stop_and_delete, server)
-    return "embedded (embedded-postgres)", url
+    return EMBEDDED, url
 
 
 def stop_and_delete(server: EmbeddedPostgres) -> None:

@@ -157,6 +157,42 @@ def test_no_url_and_no_docker_runs_on_the_embedded_server(pg_project, own_tmpdir
     assert list(own_tmpdir.glob("pytest-postgres-*")) == []  # its folder is gone too
 
 
+SERVER_USER = """
+import sys
+from pathlib import Path
+
+import psutil
+
+from tools.embedded_postgres import EmbeddedPostgres
+
+with EmbeddedPostgres(Path(sys.argv[1])) as server:
+    pid = int((server.data / "postmaster.pid").read_text().split()[0])
+    print(psutil.Process(pid).username())
+"""
+
+
+@machinery_only
+@pytest.mark.parametrize(
+    "path", [os.environ["PATH"], "/nonexistent"], ids=["setpriv", "no-setpriv"]
+)
+def test_the_embedded_server_runs_as_nobody_under_root_with_or_without_setpriv(
+    pg_project, own_tmpdir, path
+):
+    """As root, util-linux's setpriv starts it as `nobody` where there is one (Alpine has
+    none); Python's own change of user where there is not. As anyone else, as them."""
+    folder = own_tmpdir / "pytest-postgres-user"
+    folder.mkdir()
+    done = subprocess.run(
+        [str(pg_project.python), "-c", SERVER_USER, str(folder)],
+        cwd=pg_project.path, env=clean_env({"PATH": path}), capture_output=True, text=True,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = "nobody" if os.geteuid() == 0 else psutil.Process().username()
+    assert done.stdout.strip() == expected
+    assert embedded_servers(own_tmpdir) == []
+
+
 @machinery_only
 def test_a_killed_runs_embedded_server_is_reaped_by_the_next_run(pg_project, own_tmpdir):
     env = clean_env(NO_DOCKER | {"TMPDIR": str(own_tmpdir)})

@@ -118,6 +118,8 @@ class EmbeddedPostgres:
         if self._process is None:  # started by another process: pg_ctl finds it
             if (self.data / "postmaster.pid").is_file():
                 self._pg(self._binaries() / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+            if meanwhile is not None:
+                meanwhile()
             return
         process = self._process
         if process.poll() is None:

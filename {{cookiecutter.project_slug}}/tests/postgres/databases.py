@@ -7,11 +7,12 @@ advisory lock (concurrent runs wait for the one building it), as a run's databas
 build is reaped as one), and renamed and marked in one transaction: a database with that name
 and mark is complete. Runs clone it (a run alone on the embedded server uses it: plugin.py).
 `run_database(admin, server, template)` creates a new database named `pytest_<12 hex digits>`
-(a copy of `template`, or empty), marks it as the suite's (its comment is `MARK`, which no one else's database carries by
-accident), holds an advisory lock for it on the `admin` connection for as long as it is in
-use (a live run's lock: reaper.py never drops a database whose lock is held), and drops it at
-the end (on a throwaway server, deleted whole just after, it may leave it instead). The database `admin` is connected to is only used to run these statements: no
-other database on the server is created, changed or dropped here.
+(a copy of `template`, or empty), marks it as the suite's (its comment is `MARK`, which no
+one else's database carries by accident), holds an advisory lock for it on the `admin`
+connection for as long as it is in use (a live run's lock: reaper.py never drops a database
+whose lock is held), and drops it at the end (on a throwaway server, deleted whole just
+after, it may leave it instead). The database `admin` is connected to is only used to run
+these statements: no other database on the server is created, changed or dropped here.
 """
 
 import contextlib

@@ -5,8 +5,9 @@ Guarantee: `reap_databases` drops a database only if it carries the suite's mark
 without force: anyone still connected keeps it. Killed runs' embedded servers go with
 `reap_orphans` (tools/embedded_postgres.py, shared with the SQLite strategies' migration
 round trip): a folder only if it holds an owner record this user wrote whose lock its owner
-no longer holds (it ended), and only the server process that provably belongs to it. Every other database,
-folder and process is left alone; a cleanup that fails is logged and left for a later run.
+no longer holds (it ended), and only the server process that provably belongs to it. Every
+other database, folder and process is left alone; a cleanup that fails is logged and left
+for a later run.
 """
 
 import logging

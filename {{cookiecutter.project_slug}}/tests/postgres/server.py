@@ -12,8 +12,8 @@ Guarantee: `start(image, stack, cluster)` gives a server URL, the first of these
 cached clusters (`reap_orphans`); every run calls it first, whether it needs a server or not.
 A server started here is reachable when `start` returns (the embedded one says when it
 accepts connections); `check_reachable` connects once, to a configured or a container's
-server. Every failure is a `ServerError` of one line that names
-the setting or the host, port and database, and never the password.
+server. Every failure is a `ServerError` of one line that names the setting or the host,
+port and database, and never the password.
 """
 
 import contextlib

@@ -194,6 +194,27 @@ def test_the_embedded_server_runs_as_nobody_under_root_with_or_without_setpriv(
 
 
 @machinery_only
+def test_a_tmpdir_that_others_may_not_enter_stops_a_root_run_with_one_line(pg_project):
+    """As root the embedded server runs as `nobody`, who cannot reach a folder in a TMPDIR of
+    mode 0700: the run stops at once and says so. As anyone else, it runs there."""
+    private = Path(tempfile.mkdtemp(prefix="fdt-private-"))  # mode 0700
+    try:
+        result = pg_project.pytest(
+            "tests/routers/test_sessions.py", env=NO_DOCKER | {"TMPDIR": str(private)}
+        )
+        if os.geteuid() == 0:
+            assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-2000:]
+            errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+            assert len(errors) == 1 and f"who may not enter {private}: use a TMPDIR" in errors[0]
+            assert "Traceback" not in result.stdout + result.stderr
+        else:
+            assert_green(result, minimum=3)
+        assert list(private.iterdir()) == []  # no server folder, no build left in it
+    finally:
+        shutil.rmtree(private)
+
+
+@machinery_only
 def test_a_killed_runs_embedded_server_is_reaped_by_the_next_run(pg_project, own_tmpdir):
     env = clean_env(NO_DOCKER | {"TMPDIR": str(own_tmpdir)})
     run = subprocess.Popen(

@@ -187,6 +187,12 @@ class EmbeddedPostgres:
             return binaries
         import pwd
 
+        closed = next((f for f in self.folder.parents if not f.stat().st_mode & stat.S_IXOTH), None)
+        if closed is not None:  # e.g. a TMPDIR of mode 0700
+            raise EmbeddedPostgresError(
+                f"as root, PostgreSQL runs as the nobody user, who may not enter {closed}: "
+                "use a TMPDIR that other users may reach, or none"
+            )
         nobody = pwd.getpwnam("nobody")
         self._run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
         if self.folder.stat().st_uid != nobody.pw_uid:

@@ -14,9 +14,11 @@ asyncpg with SQLAlchemy's default pool, on a database of its own that it creates
 server and drops at the end), the schema built once with `create_all`, one
 `httpx2.AsyncClient` over `ASGITransport` with the app's `get_db` overridden to sessions
 of that engine. Then, per iteration, what one generated bench test (benchmarks/suite.py)
-does, minus pytest: the same rows committed through an `AsyncSession` with the project's
-own factories (tests/factories.py, saving with that session), the same authenticated
-request (`bearer`), the three kinds of test in turn, and every table emptied in one round trip.
+does, minus pytest: the same count of every table's rows first (the tests' check that they
+start from an empty database: none here either, or the harness stops), the same rows
+committed through an `AsyncSession` with the project's own factories (tests/factories.py,
+saving with that session), the same authenticated request (`bearer`), the three kinds of
+test in turn, and every table emptied in one round trip.
 
 Each iteration is timed with `perf_counter` (and `process_time`: this process's CPU time,
 which other work on the machine hardly changes), after a few untimed warm-up iterations.
@@ -35,13 +37,17 @@ import uuid
 import httpx2
 from app.database import Base, get_db, session_factory
 from app.main import app
-from sqlalchemy import event, make_url
+from sqlalchemy import event, func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 from tests.factories import PatientFactory, SessionFactory, UserFactory, save_with
 from tests.routers.conftest import bearer
 
 WARM_UP = 3  # one of each kind of test: first requests, statement caches
+# The generated tests' count of every table's rows (benchmarks/suite.py), in one query.
+EVERY_ROW = select(
+    *(select(func.count()).select_from(t).scalar_subquery() for t in Base.metadata.sorted_tables)
+)
 # Children first, so that no foreign key is ever violated.
 DELETES = [f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)]
 
@@ -147,6 +153,8 @@ async def run(engine: AsyncEngine, empty_every_table, iterations: int, started: 
         for i in range(-WARM_UP, iterations):
             start, start_cpu = time.perf_counter(), time.process_time()
             async with sessionmaker() as db:
+                if rows := sum((await db.execute(EVERY_ROW)).one()):
+                    raise SystemExit(f"{rows} rows left from the iteration before")
                 save_with(db)
                 owner = await UserFactory.create_async(email=f"{uuid.uuid4().hex}@bench.test")
                 await TESTS[i % len(TESTS)](db, client, owner)

@@ -238,7 +238,7 @@ def table(results: dict) -> str:
         "",
         "Per test: set-up + call + tear-down (pytest's durations; -n 0) and this process's CPU "
         "time, against the bare harness of the same database at the same N (one event loop, "
-        "pooled connections, the same rows, request and reset, no pytest):",
+        "pooled connections, the same row count, rows, request and reset, no pytest):",
         "",
         *_per_test_header("N"),
     ]

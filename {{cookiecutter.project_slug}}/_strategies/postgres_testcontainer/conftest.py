@@ -11,7 +11,6 @@ the client, so the pool's connections stay usable from test to test, and the app
 lifespan runs once. After each test that used the database, what it wrote is undone.
 """
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.database import get_db, session_factory
 from app.main import app
-from tests.postgres.databases import conninfo
 from tests.postgres.reset import RESET
 
 pytest_plugins = [
@@ -29,19 +27,14 @@ pytest_plugins = [
 ]
 
 
-@pytest.fixture(scope="session")
-def reset_connection(database_url, migrated_engine):
-    """A connection of its own for the reset: one round trip, no transaction to open."""
-    with psycopg.connect(conninfo(database_url), autocommit=True) as connection:
-        yield connection
-
-
 @pytest.fixture
-def database(migrated_engine, reset_connection):
+def database(migrated_engine):
     """Undoes what a test that used the database wrote, and only that (tests/postgres/reset.py):
-    the tables it wrote are emptied, rows the migrations seeded come back."""
+    the tables it wrote are emptied, rows the migrations seeded come back. One round trip, on
+    the connection the test's session gave back, outside any transaction."""
     yield migrated_engine
-    reset_connection.execute(RESET)
+    with migrated_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(RESET)
 
 
 @pytest.fixture

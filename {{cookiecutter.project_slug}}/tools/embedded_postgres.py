@@ -403,9 +403,12 @@ def reap_orphans(parent: Path, *prefixes: str) -> list[Path]:
     """Stop and delete the folders in `parent` named `prefix*` (for one of `prefixes`) whose
     owner died (`orphaned`), and only their servers (`kill`); the folders deleted. One that
     cannot be deleted (another run reaping it too) is logged and left for a later run."""
-    reaped = []
-    with os.scandir(parent) as entries:  # once: a temporary folder can hold thousands
-        candidates = [Path(entry.path) for entry in entries if entry.name.startswith(prefixes)]
+    reaped: list[Path] = []
+    try:
+        with os.scandir(parent) as entries:  # once: a temporary folder can hold thousands
+            candidates = [Path(e.path) for e in entries if e.name.startswith(prefixes)]
+    except OSError:  # gone, or not ours to list: nothing of ours to reap there
+        return reaped
     for folder in candidates:
         if not orphaned(folder):
             continue  # a live run's, one being made, or not ours

@@ -86,18 +86,14 @@ def run_database(
     the end, unless `drop` is false: on a throwaway server, deleted whole just after."""
     name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
     lock(admin, name)  # before it exists: a marked database is never unlocked while in use
-    statement = "CREATE DATABASE {} TEMPLATE {}" if template else "CREATE DATABASE {}"
+    create = "CREATE DATABASE {} TEMPLATE {}" if template else "CREATE DATABASE {}"
     if copies_files(admin):
-        statement += " STRATEGY FILE_COPY"
-    create = sql.SQL(statement).format(*map(sql.Identifier, filter(None, (name, template))))
-    mark = sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARK))
+        create += " STRATEGY FILE_COPY"
+    admin.execute(sql.SQL(create).format(*map(sql.Identifier, filter(None, (name, template)))))
     try:
-        # Both statements are sent before the first one ends: a run killed while the server
-        # creates the database (10-50 ms) still gets it marked, so that a later run reaps it.
-        with admin.pipeline() as pipeline:
-            admin.execute(create)
-            pipeline.sync()  # CREATE DATABASE runs alone in its transaction
-            admin.execute(mark)
+        admin.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARK))
+        )
         yield server.set(database=name)
     finally:
         if drop:

@@ -19,6 +19,7 @@ alone on the embedded server uses the template in it.
 """
 
 import contextlib
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -32,8 +33,7 @@ from tests.postgres import databases, reaper, reset, server
 from tools.embedded_postgres import cached_cluster
 
 SERVER = pytest.StashKey[str]()  # which server this run uses, for the report
-THROWAWAY = pytest.StashKey[bool]()  # True: this run started the server (throwaway())
-THROWAWAY_INPUT = "postgres_throwaway"  # the same, for xdist workers (workerinput)
+THROWAWAY_INPUT = "postgres_throwaway"  # throwaway(), for xdist workers (workerinput)
 DATABASE_FIXTURES = {"database_url", "empty_postgres"}  # a test using one needs a server
 
 
@@ -87,7 +87,6 @@ def provide_server(config: pytest.Config) -> None:
             image = config.getini("postgres_image")
             source, started = server.start(image, stack, embedded_cluster)
             os.environ[server.SETTING] = started  # xdist workers inherit it
-            config.stash[THROWAWAY] = True
     except server.ServerError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SERVER] = source
@@ -96,7 +95,7 @@ def provide_server(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
     """An xdist worker learns whether its controller started the server (xdist's hook)."""
-    node.workerinput[THROWAWAY_INPUT] = node.config.stash.get(THROWAWAY, False)
+    node.workerinput[THROWAWAY_INPUT] = throwaway(node.config)
 
 
 def throwaway(config: pytest.Config) -> bool:
@@ -104,7 +103,7 @@ def throwaway(config: pytest.Config) -> bool:
     and no killed run's database to reap: it started from the cached cluster)."""
     if hasattr(config, "workerinput"):
         return bool(config.workerinput.get(THROWAWAY_INPUT))
-    return config.stash.get(THROWAWAY, False)
+    return config.stash.get(SERVER, server.SETTING) != server.SETTING  # not the configured one
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -129,6 +128,7 @@ def build_template(url: URL) -> None:
     engine.dispose()
 
 
+@functools.cache  # the files it reads do not change during a run
 def template_digest() -> str:
     """12 hex digits that change whenever the migrations or the reset do: the template's key."""
     return hashlib.sha256((migrations_digest() + reset.DIGEST).encode()).hexdigest()[:12]

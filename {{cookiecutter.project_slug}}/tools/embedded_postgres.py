@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -352,7 +353,8 @@ def _copy_cluster(source: Path, target: Path, owner: tuple[int, int] | None = No
 
     On Linux, each file is copied by the kernel (`sendfile`) in five system calls: a cluster
     is some 1,300 files, mostly small, and `cp -a` spends 25 calls on each (owners, times,
-    extended attributes), which made it twice as slow."""
+    extended attributes), which made it twice as slow. Two threads copy half the files each:
+    the calls release the GIL, so the copies overlap (33 ms down to 21 ms on 2 cores)."""
     if sys.platform != "linux":
         shutil.copytree(source, target, symlinks=True)
         if owner is not None:
@@ -360,6 +362,19 @@ def _copy_cluster(source: Path, target: Path, owner: tuple[int, int] | None = No
                 for name in [folder, *(os.path.join(folder, file) for file in files)]:
                     os.chown(name, *owner)
         return
+    files: list[tuple[str, str]] = []
+    _copy_folders(str(source), str(target), owner, files)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        other_half = helper.submit(_copy_files, files[1::2], owner)
+        _copy_files(files[::2], owner)
+        other_half.result()  # its error, if it had one
+
+
+def _copy_folders(
+    source: str, target: str, owner: tuple[int, int] | None, files: list[tuple[str, str]]
+) -> None:
+    """`source`'s folders and symbolic links made again under `target`; its files, as
+    (source, target) pairs, added to `files` for `_copy_files`."""
     os.mkdir(target, 0o700)
     if owner is not None:
         os.chown(target, *owner)
@@ -369,9 +384,14 @@ def _copy_cluster(source: Path, target: Path, owner: tuple[int, int] | None = No
             if entry.is_symlink():
                 os.symlink(os.readlink(entry.path), destination)
             elif entry.is_dir():
-                _copy_cluster(Path(entry.path), Path(destination), owner)
+                _copy_folders(entry.path, destination, owner, files)
             else:
-                _copy_file(entry.path, destination, owner)
+                files.append((entry.path, destination))
+
+
+def _copy_files(files: list[tuple[str, str]], owner: tuple[int, int] | None) -> None:
+    for source, target in files:
+        _copy_file(source, target, owner)
 
 
 def _copy_file(source: str, target: str, owner: tuple[int, int] | None) -> None:

@@ -28,24 +28,17 @@ def passed(output: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def throwaway_databases(postgres_url: str) -> list[str]:
+def throwaway_databases(postgres_url: str, marked: bool = False) -> list[str]:
     """The runs' databases on the server (by name: a missing mark must not hide one), not
-    the migrated templates they clone, which stay for the next runs."""
+    the migrated templates they clone, which stay for the next runs; `marked`: only those
+    that already carry the suite's mark (tests/postgres/databases.py)."""
+    mark = " AND shobj_description(oid, 'pg_database') LIKE 'pytest run database %%'"
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'pytest\\_%%' AND datname <> %s "
-            "AND datname NOT LIKE 'pytest\\_template\\_%%'",  # the migrated templates stay
+            "AND datname NOT LIKE 'pytest\\_template\\_%%'"  # the migrated templates stay
+            + (mark if marked else ""),
             [LOOKALIKE],
-        ).fetchall()
-    return [name for (name,) in rows]
-
-
-def marked_databases(postgres_url: str) -> list[str]:
-    """The runs' databases that carry the suite's mark (tests/postgres/databases.py)."""
-    with psycopg.connect(postgres_url) as connection:
-        rows = connection.execute(
-            "SELECT datname FROM pg_database "
-            "WHERE shobj_description(oid, 'pg_database') LIKE 'pytest run database %%'"
         ).fetchall()
     return [name for (name,) in rows]
 
@@ -167,7 +160,7 @@ def test_killed_run_is_cleaned_up_by_the_next(project, env, postgres_url, lookal
     # of its databases leaves it without the suite's mark, which no run may then drop: the
     # README says so; test_migrations.py creates some mid-run.)
     deadline = time.monotonic() + 60
-    while is_postgres(project) and len(marked_databases(postgres_url)) < 2:
+    while is_postgres(project) and len(throwaway_databases(postgres_url, marked=True)) < 2:
         assert time.monotonic() < deadline, "the run never created its databases"
         time.sleep(0.05)
     os.killpg(run.pid, signal.SIGKILL)
